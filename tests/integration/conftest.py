@@ -1,0 +1,62 @@
+"""A real stack for integration tests: redis-server, Elasticsearch and Celery worker processes.
+
+Started once per session through `python -m worker dev up` in a temporary state folder, so
+the tests also prove the dev stack. A service that cannot start fails the tests, never skips.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Stack:
+    """Runs CLI commands against the session's stack."""
+
+    env: dict[str, str]
+
+    def cli(self, *args: str, check: bool = True, stdin: str | None = None,
+            timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        """Run `python -m worker ARGS` with the stack's environment."""
+        proc = subprocess.run(
+            [sys.executable, "-m", "worker", *args], env=self.env, cwd=ROOT, text=True,
+            capture_output=True, input=stdin, timeout=timeout,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(f"worker {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    def json(self, *args: str) -> Any:
+        """Run a command with --json and parse its output."""
+        return json.loads(self.cli(*args, "--json").stdout)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    state = tmp_path_factory.mktemp("stack-state")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSWORKER_")}
+    env["NEWSWORKER_STATE_DIR"] = str(state)
+    s = Stack(env)
+    up = s.cli("dev", "up", "--json", check=False)
+    if up.returncode != 0:
+        logs = "\n".join(
+            f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
+            for p in sorted((state / "logs").glob("*.log"))
+        )
+        s.cli("dev", "down", check=False)
+        pytest.fail(f"dev stack did not start:\n{up.stdout}\n{up.stderr}\n{logs}")
+    try:
+        yield s
+    finally:
+        s.cli("dev", "down", check=False)

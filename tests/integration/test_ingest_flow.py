@@ -1,0 +1,102 @@
+"""Seed files through real Celery workers into real Elasticsearch, counted end to end."""
+
+from __future__ import annotations
+
+import struct
+import uuid
+import zlib
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import ROOT, Stack
+
+pytestmark = pytest.mark.integration
+SEEDS = ROOT / "seeds"
+SAMPLE = SEEDS / "000_fbcae026f709bea4.txt"
+
+
+def _png() -> bytes:
+    """A real (1x1) PNG image: a file that is not text."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b""))
+
+
+def _accounted(summary: dict[str, int]) -> None:
+    assert summary["done"], summary
+    finished = summary["indexed"] + summary["duplicates"] + summary["quarantined"]
+    assert finished == summary["submitted"]
+
+
+def test_seeds_indexed_searchable_and_reingest_adds_nothing(stack: Stack) -> None:
+    n_seeds = len(list(SEEDS.glob("*.txt")))
+    first = stack.json("ingest", str(SEEDS), "--wait", "--timeout", "300")
+    _accounted(first)
+    assert first["submitted"] == n_seeds
+    assert first["indexed"] == n_seeds, first
+    count_after_first = stack.json("stats")["articles"]
+
+    # A body word of the Indonesian sample finds it, with its language.
+    hits = stack.json("search", "gencatan senjata")
+    sample_hits = [h for h in hits if h["origin"] == str(SAMPLE)]
+    assert sample_hits, hits
+    assert sample_hits[0]["language"] == "id"
+    assert sample_hits[0]["title"].startswith("Putin dan Obama")
+
+    # An entity finds its article, and the language filter narrows.
+    by_entity = stack.json("search", "", "--entity", "PER:Niek Stam")
+    assert [h["origin"] for h in by_entity] == [str(SEEDS / "en_harbour_strike.txt")]
+    assert stack.json("search", "Rotterdam", "--lang", "fr") == []
+    assert stack.json("search", "Rotterdam", "--lang", "en")
+
+    second = stack.json("ingest", str(SEEDS), "--wait", "--timeout", "300")
+    _accounted(second)
+    assert second["indexed"] == 0
+    assert second["duplicates"] == n_seeds
+    assert stack.json("stats")["articles"] == count_after_first
+
+
+def test_bad_files_quarantined_with_reason_and_the_rest_indexed(
+    stack: Stack, tmp_path: Path
+) -> None:
+    marker = uuid.uuid4().hex
+    (tmp_path / "good.txt").write_text(
+        f"Harbour cranes repainted {marker}\n\nWorkers repainted the cranes in the harbour "
+        f"of Gdansk this week, the port authority said. Code {marker}.\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "image.txt").write_bytes(_png())
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "report.pdf").write_bytes(b"%PDF-1.4 not really")
+
+    summary = stack.json("ingest", str(tmp_path), "--wait", "--timeout", "300")
+    _accounted(summary)
+    assert (summary["submitted"], summary["indexed"], summary["quarantined"]) == (4, 1, 3)
+
+    entries = stack.json("quarantine", "--job", summary["job_id"])
+    by_file = {Path(e["origin"]["location"]).name: e for e in entries}
+    assert set(by_file) == {"image.txt", "empty.txt", "report.pdf"}
+    assert by_file["image.txt"]["reason_code"] == "not_text"
+    assert "not a text file" in by_file["image.txt"]["reason"]
+    assert by_file["image.txt"]["raw_size"] == len(_png())  # the input itself is kept
+    assert by_file["empty.txt"]["reason_code"] == "empty"
+    assert by_file["report.pdf"]["reason_code"] == "unsupported_format"
+
+    assert [h["title"] for h in stack.json("search", marker)] == [
+        f"Harbour cranes repainted {marker}"
+    ]
+
+
+def test_dev_status_reports_every_service_running(stack: Stack) -> None:
+    rows = {row["name"]: row for row in stack.json("dev", "status")}
+    assert set(rows) == {"redis", "elasticsearch", "worker-fetch", "worker-nlp",
+                         "worker-index", "beat", "flower"}
+    assert all(row["running"] for row in rows.values()), rows
+    assert rows["elasticsearch"]["url"].startswith("http://127.0.0.1:")
+    # `dev up` again is idempotent: same processes.
+    again = {row["name"]: row["pid"] for row in stack.json("dev", "up")}
+    assert again == {name: row["pid"] for name, row in rows.items()}

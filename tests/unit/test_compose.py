@@ -1,0 +1,76 @@
+"""docker-compose.yml is the production path: its services match the real CLI and settings."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from worker.queue.names import QUEUES
+from worker.queue.services import beat_argv, flower_argv, worker_argv
+from worker.settings import ENV_PREFIX, PROJECT_ROOT, Settings
+
+COMPOSE: dict[str, Any] = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())
+SERVICES: dict[str, Any] = COMPOSE["services"]
+
+
+def _seconds(value: str) -> int:
+    m = re.fullmatch(r"(?:(\d+)m)?(?:(\d+)s)?", value)
+    assert m, value
+    return int(m.group(1) or 0) * 60 + int(m.group(2) or 0)
+
+
+def test_every_stage_queue_has_a_worker_service_running_the_real_command() -> None:
+    for queue in QUEUES:
+        service = SERVICES[f"worker-{queue}"]
+        assert service["command"] == worker_argv(queue)
+        assert "healthcheck" in service
+        assert f"{queue}@" in service["healthcheck"]["test"][1]
+        # Scalable: no fixed container name.
+        assert "container_name" not in service
+
+
+def test_beat_and_flower_run_the_real_commands() -> None:
+    assert SERVICES["beat"]["command"] == beat_argv("/data/celerybeat-schedule")
+    assert SERVICES["flower"]["command"] == flower_argv(5555, "0.0.0.0")
+
+
+def test_environment_names_are_real_settings() -> None:
+    fields = {f"{ENV_PREFIX}{name.upper()}" for name in Settings.model_fields}
+    for name, service in SERVICES.items():
+        for var in service.get("environment") or {}:
+            if var.startswith(ENV_PREFIX):
+                assert var in fields, f"{name}: {var} is not a setting"
+    worker_env = SERVICES["worker-nlp"]["environment"]
+    assert worker_env["NEWSWORKER_REDIS_URL"].startswith("redis://redis:")
+    assert worker_env["NEWSWORKER_ELASTICSEARCH_URL"].startswith("http://elasticsearch:")
+
+
+def test_redis_is_durable_and_never_evicts_queued_work() -> None:
+    command = " ".join(SERVICES["redis"]["command"])
+    assert "--appendonly yes" in command
+    assert "--maxmemory-policy noeviction" in command
+
+
+def test_elasticsearch_and_kibana_share_a_version_8() -> None:
+    es = SERVICES["elasticsearch"]["image"].rsplit(":", 1)[1]
+    kibana = SERVICES["kibana"]["image"].rsplit(":", 1)[1]
+    assert es == kibana and es.startswith("8.")
+    setup = SERVICES["kibana-setup"]
+    assert setup["depends_on"]["kibana"]["condition"] == "service_healthy"
+    assert (PROJECT_ROOT / "config/kibana/saved-objects.ndjson").exists()
+
+
+def test_grace_period_outlasts_the_longest_task() -> None:
+    limit = Settings(_env_file=None).task_time_limit_s  # type: ignore[call-arg]
+    for queue in QUEUES:
+        assert _seconds(SERVICES[f"worker-{queue}"]["stop_grace_period"]) > limit
+
+
+def test_every_dependency_is_a_defined_service_with_a_healthcheck() -> None:
+    for name, service in SERVICES.items():
+        for dep, cond in (service.get("depends_on") or {}).items():
+            assert dep in SERVICES, f"{name} depends on unknown {dep}"
+            if cond["condition"] == "service_healthy":
+                assert "healthcheck" in SERVICES[dep], f"{dep} has no healthcheck"

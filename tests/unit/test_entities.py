@@ -1,0 +1,68 @@
+"""Entity extraction: offsets into the text as given, merging, chunking, unsupported languages."""
+
+from __future__ import annotations
+
+from worker.enrich.annotate import annotate_text
+from worker.enrich.entities import merge_mentions, text_chunks
+from worker.enrich.pipelines import parse_language_table
+from worker.record import Mention
+
+
+def test_chunks_cover_paragraphs_with_exact_offsets() -> None:
+    text = "First para.\n\nSecond para. Still second.\n\n\nThird."
+    chunks = list(text_chunks(text))
+    assert [c for _, c in chunks] == ["First para.", "Second para. Still second.", "Third."]
+    assert all(text[o : o + len(c)] == c for o, c in chunks)
+
+
+def test_long_paragraph_cut_at_sentence_ends_and_nothing_lost() -> None:
+    text = " ".join(f"Sentence number {i} ends here." for i in range(400))
+    chunks = list(text_chunks(text, max_chars=500))
+    assert all(len(c) <= 500 for _, c in chunks)
+    assert "".join(c for _, c in chunks) == text
+    assert all(c.endswith(" ") or c.endswith(".") for _, c in chunks)
+
+
+def test_merge_groups_case_variants_and_counts() -> None:
+    ms = [Mention(text=t, label=lbl, start=0, end=1) for t, lbl in
+          [("Kremlin", "ORG"), ("kremlin", "ORG"), ("Putin", "PER"), ("Kremlin", "ORG")]]
+    [kremlin, putin] = merge_mentions(ms)
+    assert (kremlin.key, kremlin.count, kremlin.surface_forms) == (
+        "ORG:kremlin", 3, ["Kremlin", "kremlin"])
+    assert putin.count == 1
+
+
+def test_english_entities_with_offsets_into_the_given_text() -> None:
+    text = ("Dock workers returned to work.\n\nUnion negotiator Niek Stam said "
+            "Maersk ships would return to the port of Rotterdam in the Netherlands.")
+    result = annotate_text(text)
+    assert result.language.language == "en"
+    assert result.ner_status == "ok"
+    for m in result.mentions:
+        assert text[m.start : m.end] == m.text
+    found = {(m.label, m.text) for m in result.mentions}
+    assert ("PER", "Niek Stam") in found
+    assert ("LOC", "Netherlands") in found
+    assert {"DATE", "CARDINAL"}.isdisjoint(m.label for m in result.mentions)
+
+
+def test_language_without_a_model_gets_no_guessed_entities() -> None:
+    result = annotate_text("Die Deutsche Bahn will ab Dezember mehr Schnellzüge zwischen "
+                           "Berlin und München einsetzen, sagte Volker Wissing am Montag.")
+    assert result.language.language == "de"
+    assert result.ner_status == "unsupported"
+    assert result.mentions == []
+
+
+def test_language_table_rejects_bad_entries() -> None:
+    good = {"index_labels": ["PER"], "languages": {"xx": {"package": "p", "labels": {"P": "PER"}}}}
+    assert parse_language_table(good)["xx"].labels == {"P": "PER"}
+    for bad in (
+        {"index_labels": ["PER"], "languages": {"xx": {"labels": {}}}},
+        {"index_labels": ["PER"], "languages": {"xx": {"package": "p", "labels": {"P": "BAD"}}}},
+    ):
+        try:
+            parse_language_table(bad)
+        except ValueError:
+            continue
+        raise AssertionError("accepted a broken table")

@@ -1,0 +1,80 @@
+"""Named entities: mentions from a spaCy pipeline, merged into one entity per name."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from worker.record import Entity, Mention
+
+# spaCy's own limit is 1,000,000 characters; we stay far below it so memory stays flat.
+MAX_CHUNK_CHARS = 50_000
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+_SENTENCE_END = re.compile(r"[.!?。！？…][\"'”»)]*\s+")
+
+
+def text_chunks(text: str, max_chars: int = MAX_CHUNK_CHARS) -> Iterator[tuple[int, str]]:
+    """(offset, chunk) pairs: paragraphs, and long paragraphs cut at sentence ends."""
+    position = 0
+    for match in [*_PARAGRAPH_BREAK.finditer(text), None]:
+        end = match.start() if match else len(text)
+        yield from _bounded(text, position, end, max_chars)
+        if match:
+            position = match.end()
+
+
+def _bounded(text: str, start: int, end: int, max_chars: int) -> Iterator[tuple[int, str]]:
+    while end - start > max_chars:
+        window = text[start : start + max_chars]
+        cuts = [m.end() for m in _SENTENCE_END.finditer(window)]
+        cut = cuts[-1] if cuts else (window.rfind(" ") + 1 or max_chars)
+        yield start, text[start : start + cut]
+        start += cut
+    if text[start:end].strip():
+        yield start, text[start:end]
+
+
+def extract_mentions(nlp: Any, text: str, labels: dict[str, str]) -> list[Mention]:
+    """Entity mentions with offsets into ``text``; labels outside ``labels`` are dropped."""
+    chunks = list(text_chunks(text))
+    mentions: list[Mention] = []
+    with nlp.memory_zone():
+        for (offset, _chunk), doc in zip(chunks, nlp.pipe(c for _, c in chunks), strict=True):
+            for ent in doc.ents:
+                label = labels.get(ent.label_)
+                if label:
+                    mentions.append(
+                        Mention(
+                            text=ent.text,
+                            label=label,
+                            start=offset + ent.start_char,
+                            end=offset + ent.end_char,
+                        )
+                    )
+    return mentions
+
+
+def entity_name(surface: str) -> str:
+    """Display name of a mention: inner whitespace collapsed, edge punctuation dropped."""
+    return " ".join(surface.split()).strip(" .,;:\"'“”‘’«»()")
+
+
+def merge_mentions(mentions: list[Mention]) -> list[Entity]:
+    """One entity per (label, case-folded name), most mentioned first."""
+    groups: dict[str, Entity] = {}
+    for mention in mentions:
+        name = entity_name(mention.text)
+        if not name:
+            continue
+        key = f"{mention.label}:{name.casefold()}"
+        entity = groups.get(key)
+        if entity is None:
+            groups[key] = Entity(
+                key=key, name=name, label=mention.label, surface_forms=[mention.text], count=1
+            )
+        else:
+            entity.count += 1
+            if mention.text not in entity.surface_forms:
+                entity.surface_forms.append(mention.text)
+    return sorted(groups.values(), key=lambda e: (-e.count, e.key))

@@ -1,0 +1,79 @@
+"""The language -> spaCy pipeline table (config data) and a loader that loads each model once."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from worker.settings import get_settings
+
+_WORKER_PACKAGE = Path(__file__).resolve().parent.parent
+# Components of the stock pipelines that entity extraction does not need.
+_UNUSED_COMPONENTS = ("tagger", "parser", "attribute_ruler", "lemmatizer", "morphologizer")
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    """Where a language's NER model lives and how its labels map to ours."""
+
+    language: str
+    package: str | None = None
+    path: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def location(self) -> str:
+        """What spacy.load takes: a package name or an absolute model folder."""
+        if self.package:
+            return self.package
+        assert self.path, f"language {self.language}: neither package nor path"
+        return str(_WORKER_PACKAGE / self.path)
+
+
+def parse_language_table(data: dict[str, Any]) -> dict[str, PipelineSpec]:
+    """Validate the YAML table into specs; a broken table fails at start-up, not mid-task."""
+    specs: dict[str, PipelineSpec] = {}
+    allowed = set(data.get("index_labels", []))
+    for lang, entry in (data.get("languages") or {}).items():
+        if bool(entry.get("package")) == bool(entry.get("path")):
+            raise ValueError(f"language {lang}: give exactly one of package or path")
+        labels = {str(k): str(v) for k, v in (entry.get("labels") or {}).items()}
+        unknown = set(labels.values()) - allowed
+        if unknown:
+            raise ValueError(f"language {lang}: labels {sorted(unknown)} not in index_labels")
+        specs[str(lang)] = PipelineSpec(str(lang), entry.get("package"), entry.get("path"), labels)
+    return specs
+
+
+@functools.cache
+def language_table() -> dict[str, PipelineSpec]:
+    """The configured table, read once per process."""
+    path = get_settings().config_dir / "languages.yaml"
+    return parse_language_table(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+@functools.cache
+def load_pipeline(language: str) -> Any | None:
+    """The NER pipeline for ``language``, loaded once per process; None when unsupported."""
+    spec = language_table().get(language)
+    if spec is None:
+        return None
+    import spacy
+
+    nlp = spacy.load(spec.location, exclude=list(_UNUSED_COMPONENTS))
+    tok2vec: Any = nlp.get_pipe("tok2vec") if "tok2vec" in nlp.pipe_names else None
+    if tok2vec is not None and "ner" not in tok2vec.listening_components:
+        nlp.remove_pipe("tok2vec")  # NER has its own embedding layer in this model
+    if "sentencizer" not in nlp.pipe_names and "senter" not in nlp.pipe_names:
+        nlp.add_pipe("sentencizer")
+    return nlp
+
+
+def model_version(nlp: Any) -> tuple[str, str]:
+    """(name, version) of a loaded pipeline, for provenance."""
+    meta = nlp.meta
+    return f"{meta.get('lang', '')}_{meta.get('name', 'model')}", str(meta.get("version", "0"))

@@ -1,0 +1,146 @@
+"""The pipeline's stages as plain Python: parse a source, enrich articles, index them.
+
+Each stage takes its adapters as arguments; Celery tasks only move payloads between them.
+Per-item failures are quarantined here so that one bad article never sinks a batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import structlog
+
+from worker.enrich.annotate import enrich_article
+from worker.errors import QuarantineError, TooLargeError
+from worker.index.documents import QuarantineEntry, article_document, quarantine_document
+from worker.index.store import ElasticStore
+from worker.pipeline.messages import ArticleEnvelope, SourceItem
+from worker.queue.ledger import JobLedger, Outcome
+from worker.settings import Settings
+from worker.sources.seed_files import parse_seed_bytes
+
+log = structlog.get_logger(__name__)
+Dispatch = Callable[[list[ArticleEnvelope]], None]
+
+
+def batches(items: list[ArticleEnvelope], size: int) -> list[list[ArticleEnvelope]]:
+    """Consecutive slices of at most ``size`` items."""
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def parse_source(item: SourceItem, settings: Settings) -> list[ArticleEnvelope]:
+    """Articles in one source, each with the ledger key that counts it."""
+    if item.content_b64 is None:
+        raise TooLargeError(
+            f"file is {item.size} bytes, above the {settings.max_seed_bytes}-byte limit"
+        )
+    raw = item.content()
+    articles = parse_seed_bytes(
+        raw, item.origin, max_bytes=settings.max_seed_bytes,
+        max_text_chars=settings.max_text_chars,
+    )
+    return [
+        ArticleEnvelope(job_id=item.job_id, ledger_key=f"{item.key}#{n}", article=article)
+        for n, article in enumerate(articles)
+    ]
+
+
+class Stages:
+    """The stages bound to their adapters (Elasticsearch store, Redis ledger)."""
+
+    def __init__(self, settings: Settings, store: ElasticStore, ledger: JobLedger) -> None:
+        self.settings = settings
+        self.store = store
+        self.ledger = ledger
+
+    def handle_source(self, item: SourceItem, dispatch: Dispatch) -> int:
+        """Parse a source and hand its articles on in batches; bad input is quarantined."""
+        try:
+            envelopes = parse_source(item, self.settings)
+        except QuarantineError as exc:
+            self.quarantine_source(item, exc, stage="parse")
+            return 0
+        self.ledger.register_articles(item.job_id, item.key, [e.ledger_key for e in envelopes])
+        for batch in batches(envelopes, self.settings.batch_size):
+            dispatch(batch)
+        return len(envelopes)
+
+    def handle_enrich(self, envelopes: list[ArticleEnvelope], dispatch: Dispatch) -> None:
+        """Enrich each article; one that fails is quarantined, the rest go on."""
+        enriched: list[ArticleEnvelope] = []
+        for envelope in envelopes:
+            try:
+                article = enrich_article(envelope.article)
+            except Exception as exc:
+                self.quarantine_articles([envelope], exc, stage="enrich")
+                continue
+            enriched.append(envelope.model_copy(update={"article": article}))
+        if enriched:
+            dispatch(enriched)
+
+    def handle_index(self, envelopes: list[ArticleEnvelope]) -> list[ArticleEnvelope]:
+        """Bulk-create the articles; returns those to retry (429/5xx per item)."""
+        by_id: dict[str, list[ArticleEnvelope]] = {}
+        for envelope in envelopes:
+            by_id.setdefault(envelope.article.id, []).append(envelope)
+        documents = {
+            doc_id: article_document(group[0].article) for doc_id, group in by_id.items()
+        }
+        outcome = self.store.bulk_create(documents)
+        results: dict[str, dict[str, Outcome]] = {}
+
+        def note(doc_id: str, first: Outcome) -> None:
+            for n, env in enumerate(by_id[doc_id]):
+                results.setdefault(env.job_id, {})[env.ledger_key] = (
+                    first if n == 0 else "duplicate"
+                )
+
+        for doc_id in outcome.created:
+            note(doc_id, "indexed")
+        for doc_id in outcome.duplicates:
+            note(doc_id, "duplicate")
+        for doc_id, reason in outcome.rejected.items():
+            self.quarantine_articles(
+                by_id[doc_id], QuarantineError(reason, reason_code="index_rejected"),
+                stage="index",
+            )
+        for job_id, outcomes in results.items():
+            self.ledger.record(job_id, outcomes)
+        log.info(
+            "indexed", created=len(outcome.created), duplicates=len(outcome.duplicates),
+            rejected=len(outcome.rejected), retry=len(outcome.retry),
+        )
+        return [env for doc_id in outcome.retry for env in by_id[doc_id]]
+
+    def quarantine_source(self, item: SourceItem, exc: BaseException, *, stage: str) -> None:
+        """Keep a refused source (with its bytes) and count it as quarantined."""
+        entry = _entry(item.key, stage, exc, item.origin)
+        entry.raw = item.content() if item.content_b64 is not None else None
+        self.store.put_quarantine({entry.doc_id: quarantine_document(entry)})
+        self.ledger.source_quarantined(item.job_id, item.key)
+        log.warning("quarantined", stage=stage, origin=item.origin.location, reason=str(exc))
+
+    def quarantine_articles(
+        self, envelopes: list[ArticleEnvelope], exc: BaseException, *, stage: str
+    ) -> None:
+        """Keep refused articles (whole records) and count them as quarantined."""
+        documents = {}
+        for env in envelopes:
+            entry = _entry(env.ledger_key, stage, exc, env.article.origin)
+            entry.record = env.article.model_dump(mode="json")
+            documents[entry.doc_id] = quarantine_document(entry)
+        self.store.put_quarantine(documents)
+        for env in envelopes:
+            self.ledger.record(env.job_id, {env.ledger_key: "quarantined"})
+            log.warning("quarantined", stage=stage, origin=env.article.origin.location,
+                        reason=str(exc))
+
+
+def _entry(item_key: str, stage: str, exc: BaseException, origin: object) -> QuarantineEntry:
+    code = exc.reason_code if isinstance(exc, QuarantineError) else "internal_error"
+    return QuarantineEntry.model_validate(
+        {
+            "item_key": item_key, "stage": stage, "reason": str(exc) or type(exc).__name__,
+            "reason_code": code, "error_class": type(exc).__name__, "origin": origin,
+        }
+    )

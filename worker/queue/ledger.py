@@ -1,0 +1,111 @@
+"""The job ledger in Redis: what each ingest job submitted and what became of every item.
+
+All writes are idempotent (HSETNX for outcomes), so a task redelivered under at-least-once
+delivery never counts an article twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+import redis
+
+Outcome = Literal["indexed", "duplicate", "quarantined"]
+JOB_TTL_S = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class JobSummary:
+    """Counts for one job; ``done`` when every submitted item has an outcome."""
+
+    job_id: str
+    sources: int
+    sources_pending: int
+    submitted: int
+    indexed: int
+    duplicates: int
+    quarantined: int
+
+    @property
+    def done(self) -> bool:
+        """True when nothing of the job is still queued."""
+        finished = self.indexed + self.duplicates + self.quarantined
+        return self.sources_pending == 0 and finished >= self.submitted
+
+    def as_dict(self) -> dict[str, object]:
+        """The summary as JSON-ready data."""
+        return {**asdict(self), "done": self.done}
+
+
+class JobLedger:
+    """Reads and writes job bookkeeping under ``job:{id}:*`` keys."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.r = client
+
+    def _key(self, job_id: str, part: str) -> str:
+        return f"newsworker:job:{job_id}:{part}"
+
+    def open_job(self, job_id: str, source_keys: list[str]) -> None:
+        """Record the sources of a new job before any task for it is sent."""
+        pipe = self.r.pipeline()
+        pipe.hset(self._key(job_id, "meta"), mapping={"created_at": time.time()})
+        if source_keys:
+            pipe.hset(self._key(job_id, "sources"), mapping=dict.fromkeys(source_keys, "pending"))
+        for part in ("meta", "sources"):
+            pipe.expire(self._key(job_id, part), JOB_TTL_S)
+        pipe.execute()
+
+    def register_articles(self, job_id: str, source_key: str, ledger_keys: list[str]) -> None:
+        """Count the articles a source produced, then mark the source parsed."""
+        pipe = self.r.pipeline()
+        for key in ledger_keys:
+            pipe.hsetnx(self._key(job_id, "articles"), key, source_key)
+        pipe.hset(self._key(job_id, "sources"), source_key, "parsed")
+        pipe.expire(self._key(job_id, "articles"), JOB_TTL_S)
+        pipe.execute()
+
+    def source_quarantined(self, job_id: str, source_key: str) -> None:
+        """A source refused whole counts as one submitted, quarantined item."""
+        pipe = self.r.pipeline()
+        pipe.hsetnx(self._key(job_id, "articles"), source_key, source_key)
+        pipe.hsetnx(self._key(job_id, "outcomes"), source_key, "quarantined")
+        pipe.hset(self._key(job_id, "sources"), source_key, "quarantined")
+        pipe.expire(self._key(job_id, "articles"), JOB_TTL_S)
+        pipe.expire(self._key(job_id, "outcomes"), JOB_TTL_S)
+        pipe.execute()
+
+    def record(self, job_id: str, outcomes: dict[str, Outcome]) -> None:
+        """Record article outcomes; the first outcome of an item wins."""
+        if not outcomes:
+            return
+        pipe = self.r.pipeline()
+        for key, outcome in outcomes.items():
+            pipe.hsetnx(self._key(job_id, "outcomes"), key, outcome)
+        pipe.expire(self._key(job_id, "outcomes"), JOB_TTL_S)
+        pipe.execute()
+
+    def exists(self, job_id: str) -> bool:
+        """True for a job this ledger knows."""
+        return bool(self.r.exists(self._key(job_id, "meta")))
+
+    def summary(self, job_id: str) -> JobSummary:
+        """Current counts of a job."""
+        sources = self.r.hvals(self._key(job_id, "sources"))
+        outcomes = Counter(_text(v) for v in self.r.hvals(self._key(job_id, "outcomes")))
+        return JobSummary(
+            job_id=job_id,
+            sources=len(sources),
+            sources_pending=sum(1 for s in sources if _text(s) == "pending"),
+            submitted=int(self.r.hlen(self._key(job_id, "articles"))),
+            indexed=outcomes["indexed"],
+            duplicates=outcomes["duplicate"],
+            quarantined=outcomes["quarantined"],
+        )
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

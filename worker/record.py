@@ -1,0 +1,111 @@
+"""The article record: the one type that flows through every stage, and its identity."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from datetime import UTC, datetime
+from typing import Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from pydantic import BaseModel, Field
+
+SourceKind = Literal["seed", "feed", "url"]
+NerStatus = Literal["pending", "ok", "unsupported", "skipped"]
+
+
+class Origin(BaseModel):
+    """Where a record came from: a seed file path or a URL, and the job that brought it."""
+
+    kind: SourceKind
+    location: str
+    job_id: str | None = None
+
+
+class Mention(BaseModel):
+    """One entity occurrence; offsets index into ``Article.analysed_text``."""
+
+    text: str
+    label: str
+    start: int
+    end: int
+
+
+class Entity(BaseModel):
+    """The mentions of one entity in one article, merged under a canonical name."""
+
+    key: str = Field(description="Stable id, e.g. 'PER:vladimir putin'.")
+    name: str
+    label: str
+    surface_forms: list[str]
+    count: int
+
+
+class Provenance(BaseModel):
+    """Which stage touched the record, with what, and when."""
+
+    stage: str
+    name: str
+    version: str
+    at: datetime
+
+
+class Article(BaseModel):
+    """A normalised news article; ids are deterministic so re-ingesting is idempotent."""
+
+    id: str
+    origin: Origin
+    url: str | None = None
+    title: str
+    body: str
+    attributed_publication: str | None = None
+    language: str | None = None
+    language_confidence: float | None = None
+    language_reliable: bool = False
+    published_at: datetime | None = None
+    fetched_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    ner_status: NerStatus = "pending"
+    mentions: list[Mention] = Field(default_factory=list)
+    entities: list[Entity] = Field(default_factory=list)
+    provenance: list[Provenance] = Field(default_factory=list)
+
+    @property
+    def analysed_text(self) -> str:
+        """Title and body as NLP sees them; mention offsets point into this string."""
+        return f"{self.title}\n\n{self.body}" if self.title else self.body
+
+
+_TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|cmpid|ocid)$", re.I)
+
+
+def normalise_url(url: str) -> str:
+    """Canonical form of a URL, so the same article under cosmetic variants has one id."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
+        host = f"{host}:{port}"
+    query = sorted(
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not _TRACKING_PARAMS.match(k)
+    )
+    path = re.sub(r"/{2,}", "/", parts.path) or "/"
+    return urlunsplit((scheme, host, path, urlencode(query), ""))
+
+
+def normalise_text(text: str) -> str:
+    """Text reduced to what identifies it: NFKC, case-folded, whitespace collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()[:32]
+
+
+def article_id(*, url: str | None, title: str, body: str) -> str:
+    """Document ``_id``: a hash of the normalised URL, or of the normalised text without one."""
+    if url:
+        return "u" + _digest(normalise_url(url))
+    return "t" + _digest(normalise_text(f"{title}\n{body}"))

@@ -1,0 +1,56 @@
+"""One typed settings object, read from the environment (prefix ``NEWSWORKER_``)."""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "NEWSWORKER_"
+
+
+def _default_state_dir() -> Path:
+    return Path(os.environ.get(f"{ENV_PREFIX}STATE_DIR", PROJECT_ROOT / ".state"))
+
+
+def _env_files() -> tuple[Path, ...]:
+    # `dev up` writes the addresses it picked here; real environment variables win over it.
+    return (_default_state_dir() / "dev.env",)
+
+
+class Settings(BaseSettings):
+    """Every knob of the worker; defaults work on a developer machine."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=_env_files(), extra="ignore", frozen=True
+    )
+
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Celery broker and job ledger.")
+    elasticsearch_url: str = Field("http://127.0.0.1:9200", description="Elasticsearch HTTP URL.")
+    elasticsearch_timeout_s: float = Field(30.0, description="Per-request timeout (s).")
+    articles_alias: str = Field("news-articles", description="Alias searched and written to.")
+    quarantine_index: str = Field("news-quarantine", description="Where rejected input is kept.")
+    config_dir: Path = Field(PROJECT_ROOT / "config", description="Template, languages, feeds.")
+    state_dir: Path = Field(default_factory=_default_state_dir, description="Dev stack data/logs.")
+
+    batch_size: int = Field(16, ge=1, le=500, description="Articles per NLP / index task.")
+    max_seed_bytes: int = Field(15 * 1024 * 1024, ge=1, description="Largest seed file accepted.")
+    max_text_chars: int = Field(2_000_000, ge=1000, description="Longest body kept per article.")
+    task_soft_time_limit_s: int = Field(240, ge=1, description="Soft limit of one task.")
+    task_time_limit_s: int = Field(300, ge=1, description="Hard limit of one task (kill).")
+    visibility_timeout_s: int = Field(3600, ge=1, description="Redis redelivery of unacked tasks.")
+    retry_backoff_max_s: int = Field(600, ge=1, description="Longest wait between retries.")
+    worker_max_tasks_per_child: int = Field(1000, ge=1, description="Recycle worker processes.")
+
+    dev_es_heap: str = Field("512m", description="Heap of the dev/test Elasticsearch node.")
+    log_level: str = Field("INFO", description="Log level of workers and CLI.")
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()
