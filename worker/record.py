@@ -42,6 +42,13 @@ class Entity(BaseModel):
     count: int
 
 
+class DateCandidate(BaseModel):
+    """One claim about when an article was published, and who made it."""
+
+    source: str = Field(description="feed_published, feed_updated, page_meta, file, first_seen")
+    value: datetime
+
+
 class Provenance(BaseModel):
     """Which stage touched the record, with what, and when."""
 
@@ -59,11 +66,17 @@ class Article(BaseModel):
     url: str | None = None
     title: str
     body: str
+    summary: str | None = None
+    guid: str | None = None
+    authors: list[str] = Field(default_factory=list)
+    body_source: str = Field("seed", description="seed, feed_content, feed_summary, page")
     attributed_publication: str | None = None
     language: str | None = None
     language_confidence: float | None = None
     language_reliable: bool = False
     published_at: datetime | None = None
+    date_candidates: list[DateCandidate] = Field(default_factory=list)
+    date_flags: list[str] = Field(default_factory=list, description="future, conflicting")
     fetched_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     ner_status: NerStatus = "pending"
     mentions: list[Mention] = Field(default_factory=list)

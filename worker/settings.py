@@ -46,6 +46,18 @@ class Settings(BaseSettings):
     retry_backoff_max_s: int = Field(600, ge=1, description="Longest wait between retries.")
     worker_max_tasks_per_child: int = Field(1000, ge=1, description="Recycle worker processes.")
 
+    allow_private_networks: bool = Field(
+        False, description="Let fetches reach loopback/private addresses (tests, intranets)."
+    )
+    fetch_timeout_s: float = Field(20.0, gt=0, description="Total time one HTTP fetch may take.")
+    fetch_max_bytes: int = Field(15 * 1024 * 1024, ge=1, description="Decompressed body cap.")
+    fetch_max_redirects: int = Field(5, ge=0, le=20, description="Redirects followed, each checked.")
+    fetch_per_host_concurrency: int = Field(2, ge=1, description="Parallel fetches per host.")
+    user_agent: str = Field("newsworker/0.1 (+https://example.invalid/newsworker)",
+                            description="User-Agent of every fetch.")
+    feed_max_entries: int = Field(2000, ge=1, description="Entries read from one feed document.")
+    max_field_chars: int = Field(200_000, ge=1000, description="Longest single text field kept.")
+
     dev_es_heap: str = Field("512m", description="Heap of the dev/test Elasticsearch node.")
     log_level: str = Field("INFO", description="Log level of workers and CLI.")
 
