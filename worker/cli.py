@@ -140,6 +140,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
     console.print(
         f"job [bold]{summary['job_id']}[/bold]: {summary['sources']} files, "
         f"{summary['submitted']} submitted, {summary['indexed']} indexed, "
+        f"{summary['updated']} updated, "
         f"{summary['duplicates']} duplicates, {summary['quarantined']} quarantined — {state}"
     )
 

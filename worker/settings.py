@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     )
     fetch_timeout_s: float = Field(20.0, gt=0, description="Total time one HTTP fetch may take.")
     fetch_max_bytes: int = Field(15 * 1024 * 1024, ge=1, description="Decompressed body cap.")
-    fetch_max_redirects: int = Field(5, ge=0, le=20, description="Redirects followed, each checked.")
+    fetch_max_redirects: int = Field(5, ge=0, le=20, description="Redirects followed.")
     fetch_per_host_concurrency: int = Field(2, ge=1, description="Parallel fetches per host.")
     user_agent: str = Field("newsworker/0.1 (+https://example.invalid/newsworker)",
                             description="User-Agent of every fetch.")

@@ -100,3 +100,39 @@ def test_dev_status_reports_every_service_running(stack: Stack) -> None:
     # `dev up` again is idempotent: same processes.
     again = {row["name"]: row["pid"] for row in stack.json("dev", "up")}
     assert again == {name: row["pid"] for name, row in rows.items()}
+
+
+def test_copies_merge_origins_and_edited_republications_link_to_the_story(
+    stack: Stack, tmp_path: Path
+) -> None:
+    marker = uuid.uuid4().hex
+    paragraphs = [
+        f"The city council of Tallinn approved a new tram line on Wednesday {marker}.",
+        "The line will connect the old town with the airport and the harbour, officials said.",
+        "Construction is to start next spring and take about two years, according to the plan.",
+        "Opposition members criticised the cost, which the council put at 120 million euros.",
+    ]
+    text = "Tallinn approves tram line\n\n" + "\n\n".join(paragraphs) + "\n"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "story.txt").write_text(text, encoding="utf-8")
+    (tmp_path / "b" / "copy.txt").write_text(text, encoding="utf-8")
+    first = stack.json("ingest", str(tmp_path / "a"), "--wait")
+    second = stack.json("ingest", str(tmp_path / "b"), "--wait")
+    assert (first["indexed"], second["duplicates"]) == (1, 1)
+
+    edited = text.replace("Wednesday", "Thursday").replace("about two years", "two years")
+    (tmp_path / "edited.txt").write_text(edited, encoding="utf-8")
+    third = stack.json("ingest", str(tmp_path / "edited.txt"), "--wait")
+    assert third["indexed"] == 1  # a different text is its own document...
+
+    hits = stack.json("search", marker, "--limit", "5")
+    assert len(hits) == 2
+    docs = {h["origin"]: h for h in hits}
+    original = docs[str(tmp_path / "a" / "story.txt")]
+    republished = docs[str(tmp_path / "edited.txt")]
+    # ...linked to the story it re-publishes, and the copy's path is an origin of the first.
+    assert republished["near_duplicate_of"] == original["id"]
+    assert republished["story_id"] == original["story_id"] == original["id"]
+    copies = [str(tmp_path / "a" / "story.txt"), str(tmp_path / "b" / "copy.txt")]
+    assert original["origins"] == copies

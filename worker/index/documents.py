@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from worker.index.dedup import fingerprint, merge_origins
 from worker.record import Article, Origin
 
 # Raw input kept with a quarantine entry; the hash and size always describe the whole input.
@@ -42,7 +44,46 @@ def article_document(article: Article, *, indexed_at: datetime | None = None) ->
     doc["entity_keys"] = sorted({entity_key_term(e.label, e.name) for e in article.entities})
     doc["word_count"] = len(article.body.split())
     doc["indexed_at"] = (indexed_at or datetime.now(UTC)).isoformat()
+    prints = fingerprint(article.title, article.body)
+    doc["content_hash"] = prints.content_hash
+    doc["minhash"] = list(prints.minhash)
+    doc["minhash_bands"] = list(prints.bands)
+    doc["version"] = 1
+    doc["story_id"] = None
+    doc["near_duplicate_of"] = None
+    doc["near_duplicate_similarity"] = None
     return doc
+
+
+@dataclass(frozen=True)
+class WritePlan:
+    """How one article reaches the index, and what the ledger will call it."""
+
+    action: Literal["create", "index", "skip"]
+    document: dict[str, Any]
+    outcome: Literal["indexed", "updated", "duplicate"]
+
+
+def plan_write(new: dict[str, Any], existing: dict[str, Any] | None) -> WritePlan:
+    """New id: create. Same content: add the origin (duplicate). Changed content: new version."""
+    if existing is None:
+        return WritePlan("create", new, "indexed")
+    origins = merge_origins(existing.get("origins") or [], new["origins"])
+    if existing.get("content_hash") == new["content_hash"]:
+        if origins == existing.get("origins"):
+            return WritePlan("skip", existing, "duplicate")
+        return WritePlan("index", {**existing, "origins": origins}, "duplicate")
+    updated = {
+        **new,
+        "origins": origins,
+        "version": int(existing.get("version") or 1) + 1,
+        "indexed_at": existing.get("indexed_at") or new["indexed_at"],
+        "updated_at": new["indexed_at"],
+        "story_id": existing.get("story_id"),
+        "near_duplicate_of": existing.get("near_duplicate_of"),
+        "near_duplicate_similarity": existing.get("near_duplicate_similarity"),
+    }
+    return WritePlan("index", updated, "updated")
 
 
 def entity_key_term(label: str, name: str) -> str:

@@ -9,7 +9,7 @@ from worker.index.documents import entity_key_term
 
 SEARCH_SOURCE = [
     "title", "url", "origins", "language", "published_at", "fetched_at", "entities",
-    "attributed_publication", "ner_status",
+    "attributed_publication", "ner_status", "story_id", "near_duplicate_of", "version",
 ]
 
 
@@ -57,7 +57,11 @@ def search_hits(response: dict[str, Any]) -> list[dict[str, Any]]:
                 "url": src.get("url"),
                 "origin": origins[0]["location"] if origins else None,
                 "language": src.get("language"),
+                "origins": [o["location"] for o in origins],
                 "published_at": src.get("published_at"),
+                "story_id": src.get("story_id"),
+                "near_duplicate_of": src.get("near_duplicate_of"),
+                "version": src.get("version"),
                 "entities": [
                     {"label": e["label"], "name": e["name"], "count": e["count"]}
                     for e in src.get("entities") or []

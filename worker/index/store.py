@@ -19,12 +19,31 @@ _RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 @dataclass
 class BulkOutcome:
-    """What a bulk create did to each document id."""
+    """What a bulk write did to each document id."""
 
-    created: list[str] = field(default_factory=list)
-    duplicates: list[str] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
     rejected: dict[str, str] = field(default_factory=dict)
     retry: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Current:
+    """A stored document with its sequence number and primary term."""
+
+    source: dict[str, Any]
+    seq_no: int
+    primary_term: int
+    index: str = ""
+
+
+@dataclass(frozen=True)
+class Write:
+    """One bulk operation: create a new id, or replace ``current`` if nobody changed it."""
+
+    doc_id: str
+    action: str
+    document: dict[str, Any]
+    current: Current | None = None
 
 
 @contextmanager
@@ -84,23 +103,51 @@ class ElasticStore:
             if exc.error != "resource_already_exists_exception":
                 raise
 
-    def bulk_create(self, documents: dict[str, dict[str, Any]]) -> BulkOutcome:
-        """Create each document under its id; an existing id is a duplicate, not an error."""
+    def current(self, ids: list[str]) -> dict[str, Current]:
+        """The stored version of each id that exists, with what optimistic locking needs."""
+        if not ids:
+            return {}
+        with transient_errors():
+            response = self.client.mget(index=self.alias, ids=ids)
+        return {
+            d["_id"]: Current(d["_source"], d["_seq_no"], d["_primary_term"], d["_index"])
+            for d in response["docs"] if d.get("found")
+        }
+
+    def near_duplicate_candidates(self, bands: list[str], size: int = 20) -> list[dict[str, Any]]:
+        """Documents sharing at least one MinHash band with the given ones."""
+        if not bands:
+            return []
+        with transient_errors():
+            response = self.client.search(
+                index=self.alias, size=size, query={"terms": {"minhash_bands": bands}},
+                source_includes=["story_id", "minhash"],
+            )
+        return [{"id": h["_id"], **h["_source"]} for h in response["hits"]["hits"]]
+
+    def bulk_write(self, writes: list[Write]) -> BulkOutcome:
+        """Create or replace documents (replace guarded by seq_no); results checked per item."""
         outcome = BulkOutcome()
-        if not documents:
+        if not writes:
             return outcome
         operations: list[dict[str, Any]] = []
-        for doc_id, doc in documents.items():
-            operations += [{"create": {"_index": self.alias, "_id": doc_id}}, doc]
+        for w in writes:
+            meta: dict[str, Any] = {"_index": self.alias, "_id": w.doc_id}
+            if w.action == "index" and w.current is not None:
+                meta |= {"if_seq_no": w.current.seq_no, "if_primary_term": w.current.primary_term}
+            if w.current is not None:
+                meta["_index"] = w.current.index  # replace where it lives, not via the alias
+            operations += [{w.action: meta}, w.document]
         with transient_errors():
             response = self.client.bulk(operations=operations)
         for item in response["items"]:
-            result = item["create"]
+            result = next(iter(item.values()))
             doc_id, status = result["_id"], result["status"]
             if status in (200, 201):
-                outcome.created.append(doc_id)
+                outcome.written.append(doc_id)
             elif status == 409:
-                outcome.duplicates.append(doc_id)
+                # Someone wrote the id since we read it: plan again on the next try.
+                outcome.retry[doc_id] = "conflict: written concurrently"
             else:
                 error = result.get("error", {})
                 reason = f"{error.get('type', status)}: {error.get('reason', '')}"

@@ -7,13 +7,21 @@ Per-item failures are quarantined here so that one bad article never sinks a bat
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import structlog
 
 from worker.enrich.annotate import enrich_article
 from worker.errors import QuarantineError, TooLargeError
-from worker.index.documents import QuarantineEntry, article_document, quarantine_document
-from worker.index.store import ElasticStore
+from worker.index.dedup import best_near_duplicate
+from worker.index.documents import (
+    QuarantineEntry,
+    WritePlan,
+    article_document,
+    plan_write,
+    quarantine_document,
+)
+from worker.index.store import ElasticStore, Write
 from worker.pipeline.messages import ArticleEnvelope, SourceItem
 from worker.queue.ledger import JobLedger, Outcome
 from worker.settings import Settings
@@ -79,26 +87,32 @@ class Stages:
             dispatch(enriched)
 
     def handle_index(self, envelopes: list[ArticleEnvelope]) -> list[ArticleEnvelope]:
-        """Bulk-create the articles; returns those to retry (429/5xx per item)."""
+        """Write the articles (new, duplicate, edited, near-duplicate); returns those to retry."""
         by_id: dict[str, list[ArticleEnvelope]] = {}
         for envelope in envelopes:
             by_id.setdefault(envelope.article.id, []).append(envelope)
-        documents = {
-            doc_id: article_document(group[0].article) for doc_id, group in by_id.items()
-        }
-        outcome = self.store.bulk_create(documents)
+        current = self.store.current(list(by_id))
+        plans: dict[str, WritePlan] = {}
+        for doc_id, group in by_id.items():
+            existing = current.get(doc_id)
+            plans[doc_id] = plan_write(
+                article_document(group[0].article), existing.source if existing else None
+            )
+        self._link_near_duplicates([(i, p.document) for i, p in plans.items()
+                                    if p.action == "create"])
+        writes = [
+            Write(doc_id, plan.action, plan.document, current.get(doc_id))
+            for doc_id, plan in plans.items() if plan.action != "skip"
+        ]
+        outcome = self.store.bulk_write(writes)
+        done = set(outcome.written) | {i for i, p in plans.items() if p.action == "skip"}
         results: dict[str, dict[str, Outcome]] = {}
-
-        def note(doc_id: str, first: Outcome) -> None:
+        for doc_id in done:
             for n, env in enumerate(by_id[doc_id]):
+                # Later copies of the same article in one batch are duplicates of the first.
                 results.setdefault(env.job_id, {})[env.ledger_key] = (
-                    first if n == 0 else "duplicate"
+                    plans[doc_id].outcome if n == 0 else "duplicate"
                 )
-
-        for doc_id in outcome.created:
-            note(doc_id, "indexed")
-        for doc_id in outcome.duplicates:
-            note(doc_id, "duplicate")
         for doc_id, reason in outcome.rejected.items():
             self.quarantine_articles(
                 by_id[doc_id], QuarantineError(reason, reason_code="index_rejected"),
@@ -106,11 +120,24 @@ class Stages:
             )
         for job_id, outcomes in results.items():
             self.ledger.record(job_id, outcomes)
-        log.info(
-            "indexed", created=len(outcome.created), duplicates=len(outcome.duplicates),
-            rejected=len(outcome.rejected), retry=len(outcome.retry),
-        )
+        log.info("indexed", written=len(outcome.written), rejected=len(outcome.rejected),
+                 retry=len(outcome.retry))
         return [env for doc_id in outcome.retry for env in by_id[doc_id]]
+
+    def _link_near_duplicates(self, new_docs: list[tuple[str, dict[str, Any]]]) -> None:
+        """Point each new document at the story it re-publishes (indexed or in this batch)."""
+        bands = sorted({b for _, doc in new_docs for b in doc["minhash_bands"]})
+        candidates = self.store.near_duplicate_candidates(bands)
+        for doc_id, doc in new_docs:
+            found = best_near_duplicate(tuple(doc["minhash"]), candidates)
+            if found:
+                doc["near_duplicate_of"], doc["story_id"] = found[0], found[1]
+                doc["near_duplicate_similarity"] = round(found[2], 3)
+            else:
+                doc["story_id"] = doc_id
+            if doc["minhash_bands"]:
+                candidates.append({"id": doc_id, "story_id": doc["story_id"],
+                                   "minhash": doc["minhash"]})
 
     def quarantine_source(self, item: SourceItem, exc: BaseException, *, stage: str) -> None:
         """Keep a refused source (with its bytes) and count it as quarantined."""

@@ -13,7 +13,7 @@ from typing import Literal
 
 import redis
 
-Outcome = Literal["indexed", "duplicate", "quarantined"]
+Outcome = Literal["indexed", "updated", "duplicate", "quarantined"]
 JOB_TTL_S = 7 * 24 * 3600
 
 
@@ -26,13 +26,14 @@ class JobSummary:
     sources_pending: int
     submitted: int
     indexed: int
+    updated: int
     duplicates: int
     quarantined: int
 
     @property
     def done(self) -> bool:
         """True when nothing of the job is still queued."""
-        finished = self.indexed + self.duplicates + self.quarantined
+        finished = self.indexed + self.updated + self.duplicates + self.quarantined
         return self.sources_pending == 0 and finished >= self.submitted
 
     def as_dict(self) -> dict[str, object]:
@@ -102,6 +103,7 @@ class JobLedger:
             sources_pending=sum(1 for s in sources if _text(s) == "pending"),
             submitted=int(self.r.hlen(self._key(job_id, "articles"))),
             indexed=outcomes["indexed"],
+            updated=outcomes["updated"],
             duplicates=outcomes["duplicate"],
             quarantined=outcomes["quarantined"],
         )
