@@ -58,6 +58,13 @@ class Settings(BaseSettings):
     feed_max_entries: int = Field(2000, ge=1, description="Entries read from one feed document.")
     max_field_chars: int = Field(200_000, ge=1000, description="Longest single text field kept.")
 
+    feeds_file: Path = Field(
+        default_factory=lambda: PROJECT_ROOT / "config" / "feeds.yaml",
+        description="Feeds polled by beat (plus those added with `feeds add`).",
+    )
+    feed_polling_enabled: bool = Field(True, description="Beat polls the registered feeds.")
+    feed_schedule_interval_s: float = Field(60.0, gt=0, description="Seconds between due checks.")
+
     dev_es_heap: str = Field("512m", description="Heap of the dev/test Elasticsearch node.")
     log_level: str = Field("INFO", description="Log level of workers and CLI.")
 

@@ -31,6 +31,13 @@ def make_app(settings: Settings) -> Celery:
         worker_hijack_root_logger=False,
         worker_send_task_events=True,
         task_send_sent_event=True,
+        beat_schedule={
+            "schedule-feeds": {
+                "task": "newsworker.schedule_feeds",
+                "schedule": settings.feed_schedule_interval_s,
+                "options": {"queue": FETCH_QUEUE, "expires": settings.feed_schedule_interval_s},
+            }
+        },
     )
     return app
 

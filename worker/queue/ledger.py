@@ -29,6 +29,7 @@ class JobSummary:
     updated: int
     duplicates: int
     quarantined: int
+    errors: list[str]
 
     @property
     def done(self) -> bool:
@@ -79,6 +80,14 @@ class JobLedger:
         pipe.expire(self._key(job_id, "outcomes"), JOB_TTL_S)
         pipe.execute()
 
+    def source_failed(self, job_id: str, source_key: str, reason: str) -> None:
+        """A source that could not be read this time (a feed that is down): no articles."""
+        pipe = self.r.pipeline()
+        pipe.hset(self._key(job_id, "sources"), source_key, "failed")
+        pipe.hset(self._key(job_id, "errors"), source_key, reason)
+        pipe.expire(self._key(job_id, "errors"), JOB_TTL_S)
+        pipe.execute()
+
     def record(self, job_id: str, outcomes: dict[str, Outcome]) -> None:
         """Record article outcomes; the first outcome of an item wins."""
         if not outcomes:
@@ -106,6 +115,7 @@ class JobLedger:
             updated=outcomes["updated"],
             duplicates=outcomes["duplicate"],
             quarantined=outcomes["quarantined"],
+            errors=sorted(_text(v) for v in self.r.hvals(self._key(job_id, "errors"))),
         )
 
 

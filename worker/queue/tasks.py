@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -16,12 +17,14 @@ import structlog
 from celery import Task
 
 from worker.errors import QuarantineError, TransientError
+from worker.feeds.registry import FeedConfig, FeedRegistry
 from worker.index.store import ElasticStore
 from worker.pipeline.messages import ArticleEnvelope, SourceItem, dump_envelopes, load_envelopes
-from worker.pipeline.stages import Stages
+from worker.pipeline.stages import Stages, batches
 from worker.queue.app import app
 from worker.queue.ledger import JobLedger
 from worker.queue.names import FETCH_QUEUE, INDEX_QUEUE, NLP_QUEUE
+from worker.record import Provenance
 from worker.settings import get_settings
 
 log = structlog.get_logger(__name__)
@@ -125,3 +128,102 @@ def index_articles(payload: list[dict[str, Any]]) -> None:
         raise TransientError(f"elasticsearch asked to retry all {len(retry)} items")
     # Only the failed items go back, as a new delayed message; the rest are done.
     index_articles.apply_async(args=(dump_envelopes(retry),), queue=INDEX_QUEUE, countdown=5)
+
+
+# -- feeds ---------------------------------------------------------------------------------
+def _registry() -> FeedRegistry:
+    settings = get_settings()
+    return FeedRegistry(stages().ledger.r, settings.feeds_file)
+
+
+@app.task(name="newsworker.schedule_feeds", queue=FETCH_QUEUE, ignore_result=True)
+def schedule_feeds() -> int:
+    """Beat's tick: queue a poll for every feed that is due and not being polled."""
+    settings = get_settings()
+    if not settings.feed_polling_enabled:
+        return 0
+    registry = _registry()
+    now = datetime.now(UTC)
+    queued = 0
+    for cfg in registry.due(now):
+        if registry.lease(cfg.feed_id, settings.task_time_limit_s * 2):
+            queue_feed_poll(cfg, f"feed-{cfg.feed_id}-{int(now.timestamp())}")
+            queued += 1
+    return queued
+
+
+def queue_feed_poll(cfg: FeedConfig, job_id: str) -> None:
+    """Open a job for one poll of ``cfg`` and queue it."""
+    source_key = f"{job_id}:feed"
+    stages().ledger.open_job(job_id, [source_key])
+    payload = {"job_id": job_id, "source_key": source_key, "feed": cfg.model_dump(mode="json")}
+    poll_feed.apply_async(args=(payload,), queue=FETCH_QUEUE)
+
+
+def _give_up_poll(payload: dict[str, Any], exc: BaseException) -> None:
+    cfg = FeedConfig.model_validate(payload["feed"])
+    stages().ledger.source_failed(payload["job_id"], payload["source_key"], str(exc))
+    _registry().release(cfg.feed_id)
+
+
+@pipeline_task("newsworker.poll_feed", FETCH_QUEUE, _give_up_poll)
+def poll_feed(payload: dict[str, Any]) -> None:
+    """Poll one feed; new and edited entries go on to full text or straight to NLP."""
+    from worker.feeds.poll import feed_origin, needs_fulltext
+    from worker.feeds.poll import poll_feed as poll
+    from worker.sources.fetcher import fetch
+
+    cfg = FeedConfig.model_validate(payload["feed"])
+    job_id, source_key = payload["job_id"], payload["source_key"]
+    registry, st = _registry(), stages()
+    try:
+        outcome = poll(cfg, registry.state(cfg.feed_id), st.settings, fetch=fetch,
+                       seen=lambda keys: registry.seen(cfg.feed_id, keys), job_id=job_id)
+        registry.save_state(cfg.feed_id, outcome.state)
+        if outcome.error is not None:
+            if outcome.rejected_body is not None:
+                item = SourceItem.from_bytes(job_id, source_key, feed_origin(cfg, job_id),
+                                             outcome.rejected_body)
+                st.quarantine_source(item, outcome.error, stage="feed")
+            else:
+                st.ledger.source_failed(job_id, source_key, str(outcome.error))
+            return
+        envelopes = [
+            ArticleEnvelope(job_id=job_id, ledger_key=f"{source_key}#{n}", article=article)
+            for n, article in enumerate(outcome.articles)
+        ]
+        st.ledger.register_articles(job_id, source_key, [e.ledger_key for e in envelopes])
+        direct = []
+        for env in envelopes:
+            if needs_fulltext(cfg, env.article):
+                fetch_fulltext.apply_async(args=(env.model_dump(mode="json"),), queue=FETCH_QUEUE)
+            else:
+                direct.append(env)
+        for batch in batches(direct, st.settings.batch_size):
+            _send_to_nlp(batch)
+        registry.mark_seen(cfg.feed_id, outcome.fingerprints)
+    finally:
+        registry.release(cfg.feed_id)
+
+
+@pipeline_task("newsworker.fetch_fulltext", FETCH_QUEUE, _give_up_articles("fulltext"))
+def fetch_fulltext(payload: dict[str, Any]) -> None:
+    """Fetch a summary-only entry's page; if the page cannot be had, the summary is indexed."""
+    from worker.errors import QuarantineError as Refused
+    from worker.feeds.fulltext import apply_page
+    from worker.sources.fetcher import FetchPolicy, fetch
+    from worker.sources.page_extract import extract_page
+
+    env = ArticleEnvelope.model_validate(payload)
+    settings = get_settings()
+    article = env.article
+    try:
+        result = fetch(article.url or "", FetchPolicy.from_settings(settings))
+        article = apply_page(article, extract_page(result.body, url=result.url),
+                             datetime.now(UTC))
+    except Refused as exc:  # 404, blocked address, no text: keep the feed's summary
+        log.warning("fulltext unavailable", url=article.url, reason=str(exc))
+        article = article.model_copy(update={"provenance": [*article.provenance, Provenance(
+            stage="fulltext", name=f"unavailable:{exc.reason_code}", version="1",
+            at=datetime.now(UTC))]})
+    _send_to_nlp([env.model_copy(update={"article": article})])
