@@ -17,6 +17,8 @@ from worker.settings import PROJECT_ROOT, get_settings
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 dev_app = typer.Typer(no_args_is_help=True, help="The local stack without Docker.")
 app.add_typer(dev_app, name="dev")
+feeds_app = typer.Typer(no_args_is_help=True, help="The feeds beat polls, and their health.")
+app.add_typer(feeds_app, name="feeds")
 console = Console()
 err = Console(stderr=True)
 
@@ -83,7 +85,7 @@ def _show_status(rows: list[dict[str, object]], as_json: bool) -> None:
 # -- ingest ----------------------------------------------------------------------------
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Seed files or folders.")],
+    targets: Annotated[list[str], typer.Argument(help="Seed files, folders, or feed URLs.")],
     wait: Annotated[bool, typer.Option(help="Block until every article is done.")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds --wait waits at most.")] = 600.0,
     dry_run: Annotated[bool, typer.Option(help="Parse locally, print records.")] = False,
@@ -92,9 +94,9 @@ def ingest(
 ) -> None:
     """Queue seed files for ingestion (or, with --dry-run, show what would be indexed)."""
     if dry_run:
-        _dry_run(paths, enrich)
+        _dry_run([Path(t) for t in targets if not _is_url(t)], enrich)
         return
-    _job_id, summary = _ingest(paths, wait, timeout)
+    _job_id, summary = _ingest(targets, wait, timeout)
     if as_json:
         _print_json(summary)
     else:
@@ -103,26 +105,37 @@ def ingest(
         raise typer.Exit(2)
 
 
-def _ingest(paths: list[Path], wait: bool, timeout: float) -> tuple[str, dict[str, Any]]:
+def _is_url(target: str) -> bool:
+    return target.startswith(("http://", "https://"))
+
+
+def _ingest(targets: list[str], wait: bool, timeout: float) -> tuple[str, dict[str, Any]]:
     import redis
 
+    from worker.feeds.registry import FeedConfig, feed_id
     from worker.pipeline.messages import SourceItem
     from worker.pipeline.submit import new_job_id, source_items, submit
     from worker.queue.ledger import JobLedger
     from worker.queue.names import FETCH_QUEUE
-    from worker.queue.tasks import parse_source
+    from worker.queue.tasks import feed_source_key, parse_source, send_feed_poll
 
     settings = get_settings()
     ledger = JobLedger(redis.Redis.from_url(settings.redis_url))
     job_id = new_job_id()
     try:
-        items = source_items(paths, job_id, settings)
+        items = source_items([Path(t) for t in targets if not _is_url(t)], job_id, settings)
     except FileNotFoundError as exc:
         raise _fail(str(exc)) from exc
+    registered = _registry().feeds() if any(_is_url(t) for t in targets) else {}
+    feeds = [registered.get(feed_id(t)) or FeedConfig(url=t, added_by="cli")
+             for t in targets if _is_url(t)]
+
     def send(item: SourceItem) -> None:
         parse_source.apply_async(args=(item.model_dump(mode="json"),), queue=FETCH_QUEUE)
 
-    submit(items, job_id, ledger, send)
+    submit(items, job_id, ledger, send, extra_sources=[feed_source_key(job_id, f) for f in feeds])
+    for cfg in feeds:
+        send_feed_poll(cfg, job_id, feed_source_key(job_id, cfg))
     summary = ledger.summary(job_id)
     deadline = time.monotonic() + timeout
     while wait and not summary.done and time.monotonic() < deadline:
@@ -138,11 +151,13 @@ def _ingest(paths: list[Path], wait: bool, timeout: float) -> tuple[str, dict[st
 def _print_summary(summary: dict[str, Any]) -> None:
     state = "done" if summary["done"] else "queued (not finished)"
     console.print(
-        f"job [bold]{summary['job_id']}[/bold]: {summary['sources']} files, "
+        f"job [bold]{summary['job_id']}[/bold]: {summary['sources']} sources, "
         f"{summary['submitted']} submitted, {summary['indexed']} indexed, "
         f"{summary['updated']} updated, "
         f"{summary['duplicates']} duplicates, {summary['quarantined']} quarantined — {state}"
     )
+    for error in summary.get("errors") or []:
+        console.print(f"[yellow]source error:[/yellow] {error}")
 
 
 def _dry_run(paths: list[Path], enrich: bool) -> None:
@@ -323,6 +338,111 @@ def quarantine(
     console.print(table if entries else "quarantine is empty")
 
 
+# -- feeds -------------------------------------------------------------------------------
+def _registry() -> Any:
+    import redis
+
+    from worker.feeds.registry import FeedRegistry
+
+    settings = get_settings()
+    return FeedRegistry(redis.Redis.from_url(settings.redis_url), settings.feeds_file)
+
+
+def _find_feed(registry: Any, id_or_url: str) -> Any:
+    from worker.feeds.registry import feed_id
+
+    feeds = registry.feeds()
+    cfg = feeds.get(id_or_url) or feeds.get(feed_id(id_or_url))
+    if cfg is None:
+        raise _fail(f"no feed {id_or_url}; see `feeds list`")
+    return cfg
+
+
+@feeds_app.command("add")
+def feeds_add(
+    url: str,
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    language: Annotated[str | None, typer.Option(help="Language hint (ISO 639-1).")] = None,
+    interval: Annotated[int, typer.Option(help="Base poll interval, minutes.", min=1)] = 15,
+    fulltext: Annotated[str, typer.Option(help="auto | always | never")] = "auto",
+    as_json: JsonOpt = False,
+) -> None:
+    """Register a feed for polling (kept in Redis beside config/feeds.yaml)."""
+    from pydantic import ValidationError
+
+    from worker.feeds.registry import FeedConfig, describe
+
+    if not _is_url(url):
+        raise _fail(f"{url} is not an http(s) URL")
+    try:
+        cfg = FeedConfig(url=url, name=name, language=language, interval_minutes=interval,
+                         fulltext=fulltext)
+    except ValidationError as exc:
+        raise _fail(str(exc)) from exc
+    registry = _registry()
+    cfg = registry.add(cfg)
+    row = describe(cfg, registry.state(cfg.feed_id))
+    _print_json(row) if as_json else console.print(f"added feed {row['id']}: {url}")
+
+
+@feeds_app.command("remove")
+def feeds_remove(id_or_url: str) -> None:
+    """Forget a feed added with `feeds add` (config feeds live in config/feeds.yaml)."""
+    registry = _registry()
+    cfg = _find_feed(registry, id_or_url)
+    if cfg.added_by == "config":
+        raise _fail(f"{cfg.url} comes from {get_settings().feeds_file}; remove it there")
+    registry.remove(cfg.feed_id)
+    console.print(f"removed feed {cfg.feed_id}")
+
+
+@feeds_app.command("list")
+def feeds_list(as_json: JsonOpt = False) -> None:
+    """Every feed with its health: status, errors, last success, next poll."""
+    from worker.feeds.registry import describe
+
+    registry = _registry()
+    rows = [describe(cfg, registry.state(fid)) for fid, cfg in registry.feeds().items()]
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("id", "status", "errors", "last success", "next poll", "url", "last error")
+    for r in rows:
+        color = {"failing": "red", "new": "yellow"}.get(str(r["status"]), "green")
+        table.add_row(str(r["id"]), f"[{color}]{r['status']}[/{color}]",
+                      str(r["consecutive_errors"]), str(r["last_success_at"] or "-"),
+                      str(r["next_poll_at"] or "now"), str(r["url"]), str(r["last_error"] or ""))
+    console.print(table)
+
+
+@feeds_app.command("show")
+def feeds_show(id_or_url: str, as_json: JsonOpt = False) -> None:
+    """One feed's configuration and state."""
+    from worker.feeds.registry import describe
+
+    registry = _registry()
+    cfg = _find_feed(registry, id_or_url)
+    row = describe(cfg, registry.state(cfg.feed_id))
+    if as_json:
+        _print_json(row)
+        return
+    for key, value in row.items():
+        console.print(f"{key}: {value}")
+
+
+@feeds_app.command("poll")
+def feeds_poll(
+    id_or_url: str,
+    wait: Annotated[bool, typer.Option(help="Block until its articles are done.")] = False,
+    timeout: Annotated[float, typer.Option()] = 600.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Poll a registered feed now, whatever its schedule."""
+    cfg = _find_feed(_registry(), id_or_url)
+    _job_id, summary = _ingest([cfg.url], wait, timeout)
+    _print_json(summary) if as_json else _print_summary(summary)
+
+
 # -- the main job ------------------------------------------------------------------------
 @app.command()
 def demo(
@@ -345,7 +465,7 @@ def demo(
     get_settings.cache_clear()  # dev up may have written new addresses
     settings = get_settings()
     err.print(f"ingesting {', '.join(map(str, seeds))}…")
-    _job_id, summary = _ingest(seeds, wait=True, timeout=600)
+    _job_id, summary = _ingest([str(s) for s in seeds], wait=True, timeout=600)
     ids: list[str] = []
     for item in source_items(seeds, "demo", settings):
         try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from worker.pipeline.messages import SourceItem
@@ -33,9 +33,14 @@ def source_items(paths: list[Path], job_id: str, settings: Settings) -> list[Sou
 
 
 def submit(
-    items: list[SourceItem], job_id: str, ledger: JobLedger, send: Callable[[SourceItem], None]
+    items: list[SourceItem],
+    job_id: str,
+    ledger: JobLedger,
+    send: Callable[[SourceItem], None],
+    *,
+    extra_sources: Sequence[str] = (),
 ) -> None:
     """Record the job's sources first, then queue them, so --wait can never miss one."""
-    ledger.open_job(job_id, [item.key for item in items])
+    ledger.open_job(job_id, [item.key for item in items] + list(extra_sources))
     for item in items:
         send(item)

@@ -152,10 +152,20 @@ def schedule_feeds() -> int:
     return queued
 
 
+def feed_source_key(job_id: str, cfg: FeedConfig) -> str:
+    """Ledger key of one feed poll within a job."""
+    return f"{job_id}:feed:{cfg.feed_id}"
+
+
 def queue_feed_poll(cfg: FeedConfig, job_id: str) -> None:
     """Open a job for one poll of ``cfg`` and queue it."""
-    source_key = f"{job_id}:feed"
+    source_key = feed_source_key(job_id, cfg)
     stages().ledger.open_job(job_id, [source_key])
+    send_feed_poll(cfg, job_id, source_key)
+
+
+def send_feed_poll(cfg: FeedConfig, job_id: str, source_key: str) -> None:
+    """Queue one poll of a feed, counted under ``source_key`` of ``job_id``."""
     payload = {"job_id": job_id, "source_key": source_key, "feed": cfg.model_dump(mode="json")}
     poll_feed.apply_async(args=(payload,), queue=FETCH_QUEUE)
 
