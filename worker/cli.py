@@ -136,16 +136,26 @@ def _ingest(targets: list[str], wait: bool, timeout: float) -> tuple[str, dict[s
     submit(items, job_id, ledger, send, extra_sources=[feed_source_key(job_id, f) for f in feeds])
     for cfg in feeds:
         send_feed_poll(cfg, job_id, feed_source_key(job_id, cfg))
+    return job_id, _wait_for(job_id, wait, timeout)
+
+
+def _wait_for(job_id: str, wait: bool, timeout: float) -> dict[str, Any]:
+    """The job's summary, after waiting (if asked) until nothing of it is queued."""
+    import redis
+
+    from worker.index.store import ElasticStore
+    from worker.queue.ledger import JobLedger
+
+    settings = get_settings()
+    ledger = JobLedger(redis.Redis.from_url(settings.redis_url))
     summary = ledger.summary(job_id)
     deadline = time.monotonic() + timeout
     while wait and not summary.done and time.monotonic() < deadline:
         time.sleep(0.25)
         summary = ledger.summary(job_id)
     if wait and summary.done:
-        from worker.index.store import ElasticStore
-
         ElasticStore(settings).refresh()
-    return job_id, summary.as_dict()
+    return summary.as_dict()
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
@@ -249,6 +259,49 @@ def train_ner(
 
     report = train_indonesian_ner(data, output)
     _print_json(report)
+
+
+@app.command()
+def reenrich(
+    stale: Annotated[bool, typer.Option("--stale", help="Only documents a newer model or "
+                                        "rule table would change.")] = False,
+    limit: Annotated[int | None, typer.Option(min=1)] = None,
+    dry_run: Annotated[bool, typer.Option(help="Count, queue nothing.")] = False,
+    wait: Annotated[bool, typer.Option(help="Block until done.")] = False,
+    timeout: Annotated[float, typer.Option()] = 3600.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run NLP again on indexed documents, from their stored text (nothing is refetched)."""
+    import redis
+
+    from worker.index.store import ElasticStore
+    from worker.pipeline.messages import ArticleEnvelope
+    from worker.pipeline.reenrich import stale_articles
+    from worker.pipeline.stages import batches
+    from worker.pipeline.submit import new_job_id
+    from worker.queue.ledger import JobLedger
+    from worker.queue.tasks import _send_to_nlp
+
+    if not stale:
+        raise _fail("say which documents: --stale (documents a newer model or rule would change)")
+    settings = get_settings()
+    store = ElasticStore(settings)
+    articles = list(stale_articles(store, limit=limit))
+    if dry_run:
+        _print_json({"stale": len(articles)}) if as_json else console.print(
+            f"{len(articles)} stale documents")
+        return
+    ledger = JobLedger(redis.Redis.from_url(settings.redis_url))
+    job_id = f"reenrich-{new_job_id()}"
+    source_key = f"{job_id}:index"
+    ledger.open_job(job_id, [source_key])
+    envelopes = [ArticleEnvelope(job_id=job_id, ledger_key=f"{source_key}#{n}", article=a)
+                 for n, a in enumerate(articles)]
+    ledger.register_articles(job_id, source_key, [e.ledger_key for e in envelopes])
+    for batch in batches(envelopes, settings.batch_size):
+        _send_to_nlp(batch)
+    summary = _wait_for(job_id, wait, timeout)
+    _print_json(summary) if as_json else _print_summary(summary)
 
 
 # -- search and stats --------------------------------------------------------------------

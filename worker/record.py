@@ -79,6 +79,11 @@ class Article(BaseModel):
     date_flags: list[str] = Field(default_factory=list, description="future, conflicting")
     fetched_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     ner_status: NerStatus = "pending"
+    chars_analysed: int = 0
+    word_count: int = 0
+    reading_time_minutes: float = 0.0
+    keywords: list[str] = Field(default_factory=list)
+    enrichment_signature: str | None = None
     mentions: list[Mention] = Field(default_factory=list)
     entities: list[Entity] = Field(default_factory=list)
     provenance: list[Provenance] = Field(default_factory=list)

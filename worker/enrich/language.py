@@ -1,4 +1,10 @@
-"""Language identification of title + body with py3langid (its model ships in the wheel)."""
+"""Language identification: py3langid on the whole text, lingua as a cross-check.
+
+py3langid is fast and good on article-length text; on short text, on low confidence and
+between Indonesian and Malay (which it confuses) a second detector, lingua (restricted to
+the languages in config/languages.yaml, low-accuracy mode: small and fast), has the last
+word. Both ship their models inside their wheels.
+"""
 
 from __future__ import annotations
 
@@ -6,33 +12,80 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-# Below this many letters a guess is kept but not called reliable.
-_MIN_RELIABLE_LETTERS = 40
+import yaml
+
+from worker.settings import get_settings
+
+SHORT_TEXT_LETTERS = 200
+_MIN_RELIABLE_LETTERS = 20
 _MIN_RELIABLE_PROBABILITY = 0.90
+_CONFUSABLE = frozenset({"id", "ms"})
+_PRIMARY_CHARS = 20_000
+_CROSSCHECK_CHARS = 2_000
 
 
 @dataclass(frozen=True)
 class LanguageGuess:
-    """ISO 639-1 code, the detector's probability, and whether to trust it."""
+    """ISO 639-1 code, the detector's probability, whether to trust it, and who decided."""
 
     language: str | None
     confidence: float
     reliable: bool
+    detector: str = "py3langid"
 
 
 @functools.cache
-def _identifier() -> Any:
+def _py3langid() -> Any:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
+@functools.cache
+def detection_languages() -> tuple[str, ...]:
+    """Languages the cross-check chooses among (config/languages.yaml)."""
+    path = get_settings().config_dir / "languages.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return tuple(data.get("detection_languages") or ())
+
+
+@functools.cache
+def _lingua() -> Any:
+    from lingua import IsoCode639_1, LanguageDetectorBuilder
+
+    codes = [getattr(IsoCode639_1, c.upper()) for c in detection_languages()]
+    return LanguageDetectorBuilder.from_iso_codes_639_1(*codes).with_low_accuracy_mode().build()
+
+
+def _crosscheck(text: str) -> tuple[str, float] | None:
+    values = _lingua().compute_language_confidence_values(text[:_CROSSCHECK_CHARS])
+    if not values:
+        return None
+    top = values[0]
+    return top.language.iso_code_639_1.name.lower(), float(top.value)
+
+
 def detect_language(text: str) -> LanguageGuess:
-    """Guess the language of ``text``; empty text has no language."""
-    letters = sum(ch.isalpha() for ch in text)
+    """Guess the language of ``text``; text without letters has no language."""
+    letters = sum(ch.isalpha() for ch in text[:_PRIMARY_CHARS])
     if letters == 0:
         return LanguageGuess(None, 0.0, False)
-    language, probability = _identifier().classify(text)
-    probability = float(probability)
-    reliable = letters >= _MIN_RELIABLE_LETTERS and probability >= _MIN_RELIABLE_PROBABILITY
-    return LanguageGuess(str(language), round(probability, 4), reliable)
+    language, probability = _py3langid().classify(text[:_PRIMARY_CHARS])
+    language, probability = str(language), round(float(probability), 4)
+    short = letters < SHORT_TEXT_LETTERS
+    if not (short or probability < _MIN_RELIABLE_PROBABILITY or language in _CONFUSABLE):
+        return LanguageGuess(language, probability, letters >= _MIN_RELIABLE_LETTERS)
+    second = _crosscheck(text)
+    if second is None:
+        return LanguageGuess(language, probability, False)
+    other, other_probability = second[0], round(second[1], 4)
+    if other == language:
+        return LanguageGuess(language, max(probability, other_probability),
+                             letters >= _MIN_RELIABLE_LETTERS, "py3langid+lingua")
+    if language in _CONFUSABLE and other in _CONFUSABLE:
+        return LanguageGuess(other, other_probability, other_probability >= 0.6 and not short,
+                             "lingua")
+    # They disagree: on short text lingua is the better judge, but nobody should trust it.
+    if short:
+        return LanguageGuess(other, other_probability, False, "lingua")
+    return LanguageGuess(language, probability, False)

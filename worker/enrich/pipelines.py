@@ -52,8 +52,20 @@ def parse_language_table(data: dict[str, Any]) -> dict[str, PipelineSpec]:
 @functools.cache
 def language_table() -> dict[str, PipelineSpec]:
     """The configured table, read once per process."""
+    return parse_language_table(_language_config())
+
+
+@functools.cache
+def _language_config() -> dict[str, Any]:
     path = get_settings().config_dir / "languages.yaml"
-    return parse_language_table(yaml.safe_load(path.read_text(encoding="utf-8")))
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return data
+
+
+def abbreviations() -> dict[str, tuple[str, ...]]:
+    """Per-language abbreviations that must not end a sentence."""
+    table = _language_config().get("abbreviations") or {}
+    return {str(lang): tuple(str(a) for a in items) for lang, items in table.items()}
 
 
 @functools.cache
@@ -68,6 +80,9 @@ def load_pipeline(language: str) -> Any | None:
     tok2vec: Any = nlp.get_pipe("tok2vec") if "tok2vec" in nlp.pipe_names else None
     if tok2vec is not None and "ner" not in tok2vec.listening_components:
         nlp.remove_pipe("tok2vec")  # NER has its own embedding layer in this model
+    tokenizer: Any = nlp.tokenizer
+    for abbreviation in abbreviations().get(language, ()):
+        tokenizer.add_special_case(abbreviation, [{"ORTH": abbreviation}])
     if "sentencizer" not in nlp.pipe_names and "senter" not in nlp.pipe_names:
         nlp.add_pipe("sentencizer")
     return nlp

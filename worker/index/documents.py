@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from worker.enrich.text_stats import word_count
 from worker.index.dedup import fingerprint, merge_origins
 from worker.record import Article, Origin
 
@@ -42,7 +43,7 @@ def article_document(article: Article, *, indexed_at: datetime | None = None) ->
     doc["source_kind"] = article.origin.kind
     doc["origins"] = [article.origin.model_dump(mode="json")]
     doc["entity_keys"] = sorted({entity_key_term(e.label, e.name) for e in article.entities})
-    doc["word_count"] = len(article.body.split())
+    doc["word_count"] = article.word_count or word_count(article.body)
     doc["indexed_at"] = (indexed_at or datetime.now(UTC)).isoformat()
     prints = fingerprint(article.title, article.body)
     doc["content_hash"] = prints.content_hash
@@ -53,6 +54,12 @@ def article_document(article: Article, *, indexed_at: datetime | None = None) ->
     doc["near_duplicate_of"] = None
     doc["near_duplicate_similarity"] = None
     return doc
+
+
+_KEPT_ON_REENRICH = (
+    "version", "indexed_at", "updated_at", "story_id", "near_duplicate_of",
+    "near_duplicate_similarity",
+)
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,10 @@ def plan_write(new: dict[str, Any], existing: dict[str, Any] | None) -> WritePla
         return WritePlan("create", new, "indexed")
     origins = merge_origins(existing.get("origins") or [], new["origins"])
     if existing.get("content_hash") == new["content_hash"]:
+        if new.get("enrichment_signature") != existing.get("enrichment_signature"):
+            # Same text, newer models or rules (reenrich): new enrichment, same version.
+            keep = {k: existing.get(k) for k in _KEPT_ON_REENRICH}
+            return WritePlan("index", {**new, **keep, "origins": origins}, "updated")
         if origins == existing.get("origins"):
             return WritePlan("skip", existing, "duplicate")
         return WritePlan("index", {**existing, "origins": origins}, "duplicate")

@@ -205,3 +205,19 @@ class ElasticStore:
         """Run aggregations over all articles; returns the raw response."""
         with transient_errors():
             return dict(self.client.search(index=self.alias, size=0, aggs=aggregations))
+
+    def scan(self, query: dict[str, Any], page: int = 200) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every matching article (id, source), page by page with a scroll."""
+        with transient_errors():
+            response = self.client.search(index=self.alias, query=query, size=page, scroll="2m")
+        scroll_id = response.get("_scroll_id")
+        try:
+            while response["hits"]["hits"]:
+                for hit in response["hits"]["hits"]:
+                    yield hit["_id"], hit["_source"]
+                with transient_errors():
+                    response = self.client.scroll(scroll_id=scroll_id, scroll="2m")
+                scroll_id = response.get("_scroll_id")
+        finally:
+            if scroll_id:
+                self.client.clear_scroll(scroll_id=scroll_id)
