@@ -210,10 +210,7 @@ def _aware(now: datetime) -> datetime:
 
 
 def parse_retry_after(value: str, now: datetime) -> float | None:
-    """Seconds to wait from a Retry-After value (seconds or HTTP-date), kept within [1 s, 24 h].
-
-    None when the value is absent or unreadable, so the caller's own backoff applies.
-    """
+    """Seconds a server asked us to wait, within [1 s, 24 h]; None lets our own backoff rule."""
     text = value.strip()
     if not text:
         return None
@@ -247,13 +244,10 @@ def _seconds(arg: str | None) -> float | None:
 
 
 def cache_ttl(headers: Mapping[str, str], now: datetime) -> float | None:
-    """How long a response stays fresh, so pollers can skip a fetch; None when not stated.
-
-    ``no-store``/``no-cache`` (or an HTTP/1.0 ``Pragma: no-cache``) mean 0. ``s-maxage`` wins
-    over ``max-age`` (the worker is a shared cache), which wins over ``Expires`` minus
-    ``Date`` (or ``now`` when there is no Date); an unreadable Expires means already stale.
-    The ``Age`` a cache in between has already spent is subtracted.
-    """
+    """How long a response stays fresh, so pollers can skip a fetch; None when not stated."""
+    # no-store/no-cache (or HTTP/1.0 Pragma: no-cache) mean 0; s-maxage wins over max-age (the
+    # worker is a shared cache), which wins over Expires minus Date (or now); an unreadable
+    # Expires means already stale; the Age a cache in between has spent is subtracted.
     lower = {k.lower(): v for k, v in headers.items()}
     age = _seconds(lower.get("age", "").strip()) or 0.0
     cache_control = lower.get("cache-control")
@@ -281,11 +275,7 @@ def cache_ttl(headers: Mapping[str, str], now: datetime) -> float | None:
 
 
 def parse_ip_literal(host: str) -> IPAddress | None:
-    """The IP a host string denotes when used as a literal, decoded like ``inet_aton``.
-
-    ``2130706433``, ``0177.0.0.1``, ``0x7f.1`` and ``127.1`` all mean 127.0.0.1 to the C
-    library; decoding them here means no resolver is ever asked about them.
-    """
+    """The IP a host literal means to ``inet_aton`` (``2130706433``, ``0x7f.1``, ``127.1``…)."""
     text = host.strip().lower()
     if text.startswith("[") and text.endswith("]"):
         text = text[1:-1]
@@ -371,17 +361,17 @@ def _is_localhost_name(host: str) -> bool:
 
 
 def check_url(url: str, *, allow_private_networks: bool) -> str:
-    """Refuse a URL before any connection when its scheme or literal host is not allowed.
-
-    Returns the host. Names are checked again on their resolved addresses at connect time;
-    this early check only spares a connection attempt and gives a precise error.
-    """
+    """Refuse a bad scheme or literal host before any connection; return the host."""
+    # Names are checked on their resolved addresses at connect time (GuardedBackend); this
+    # early check spares a connection attempt and gives a precise error.
     try:
         parts = urlsplit(url.strip())
         _ = parts.port  # raises ValueError for a port that is not a number in range
     except ValueError as exc:
         raise InvalidUrlError(f"unparseable URL {url!r}: {exc}") from None
     scheme = parts.scheme.lower()
+    if not scheme:
+        raise InvalidUrlError(f"URL without scheme: {url!r}")
     if scheme not in ALLOWED_SCHEMES:
         raise SchemeNotAllowedError(
             f"scheme {scheme or '(none)'!r} not allowed (only http, https): {url!r}"
@@ -477,10 +467,8 @@ _executor: tuple[int, concurrent.futures.ThreadPoolExecutor] | None = None
 
 
 def _resolver_pool() -> concurrent.futures.ThreadPoolExecutor:
-    """A per-process thread pool, so a hanging getaddrinfo cannot outlive the deadline.
-
-    Recreated after a fork (Celery prefork), whose child inherits no threads.
-    """
+    """Threads for getaddrinfo, so a hanging lookup cannot outlive the deadline."""
+    # Recreated after a fork (Celery prefork): a child inherits no threads.
     global _executor
     with _executor_lock:
         if _executor is None or _executor[0] != os.getpid():
@@ -543,10 +531,7 @@ class _DeadlineStream(httpcore.NetworkStream):
 
 
 class GuardedBackend(httpcore.NetworkBackend):
-    """Resolves once, refuses if any address is non-public, then dials a checked address.
-
-    Dialling the IP that was checked (never the name again) closes the DNS-rebinding gap.
-    """
+    """Dials only an address it checked (never the name again): no DNS-rebinding gap."""
 
     def __init__(
         self, *, allow_private_networks: bool, deadline: _Deadline, resolver: Resolver,
@@ -789,12 +774,10 @@ def fetch(
     url: str, policy: FetchPolicy, *, etag: str | None = None, last_modified: str | None = None,
     resolver: Resolver | None = None, network_backend: httpcore.NetworkBackend | None = None,
 ) -> FetchResult:
-    """GET ``url`` under ``policy``: the only way the worker talks HTTP, so every rule holds.
-
-    ``etag``/``last_modified`` make the request conditional (a 304 gives ``not_modified``).
-    ``resolver`` (default: getaddrinfo) and ``network_backend`` (what dials a checked
-    address; default: plain TCP) exist so tests can simulate DNS and hosts.
-    """
+    """GET ``url`` under ``policy``: the only way the worker talks HTTP, so every rule holds."""
+    # etag/last_modified make the request conditional (304 -> not_modified). resolver
+    # (default getaddrinfo) and network_backend (what dials a checked address; default plain
+    # TCP) are there so tests can simulate DNS and hosts.
     started = time.monotonic()
     deadline = _Deadline(policy.timeout_s)
     headers = {"User-Agent": policy.user_agent, "Accept": "*/*",
@@ -808,7 +791,7 @@ def fetch(
         resolver=resolver or system_resolver, inner=network_backend,
     )
     redirects: list[str] = []
-    current = url
+    current = url.strip()
     with httpx.Client(transport=_GuardedTransport(backend), trust_env=False) as client:
         while True:
             host = check_url(current, allow_private_networks=policy.allow_private_networks)
