@@ -40,6 +40,7 @@ class Entity(BaseModel):
     label: str
     surface_forms: list[str]
     count: int
+    canonical_id: str | None = Field(None, description="Cross-language id, e.g. 'country:SY'.")
 
 
 class DateCandidate(BaseModel):

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import version as package_version
 
-from worker.enrich.entities import extract_mentions, merge_mentions
+from worker.enrich.entities import extract_mentions
 from worker.enrich.language import LanguageGuess, detect_language
+from worker.enrich.normalise import normalise_entities
 from worker.enrich.pipelines import language_table, load_pipeline, model_version
 from worker.enrich.text_stats import keyphrases, reading_time_minutes, word_count
 from worker.record import Article, Entity, Mention, NerStatus, Provenance
@@ -71,7 +72,8 @@ def annotate_text(text: str, language: str | None = None) -> Annotation:
         return Annotation(guess, "unsupported", chars_analysed=len(text))
     mentions = extract_mentions(nlp, text, spec.labels)
     return Annotation(
-        guess, "ok", mentions, merge_mentions(mentions), model_version(nlp), len(text)
+        guess, "ok", mentions, normalise_entities(mentions, spec.language), model_version(nlp),
+        len(text),
     )
 
 

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from worker.enrich.normalise import search_names
 from worker.enrich.text_stats import word_count
 from worker.index.dedup import fingerprint, merge_origins
 from worker.record import Article, Origin
@@ -42,7 +43,13 @@ def article_document(article: Article, *, indexed_at: datetime | None = None) ->
     doc = article.model_dump(mode="json", exclude={"id", "origin"})
     doc["source_kind"] = article.origin.kind
     doc["origins"] = [article.origin.model_dump(mode="json")]
-    doc["entity_keys"] = sorted({entity_key_term(e.label, e.name) for e in article.entities})
+    # Canonical name, surface forms without titles, and the canonical id (verbatim, and as
+    # entity_key_term folds it, so `--entity country:SY` and `--entity org:kremlin` match).
+    doc["entity_keys"] = sorted(
+        {entity_key_term(label, name) for e in article.entities
+         for label, name in search_names(e, article.language)}
+        | {e.canonical_id for e in article.entities if e.canonical_id}
+    )
     doc["word_count"] = article.word_count or word_count(article.body)
     doc["indexed_at"] = (indexed_at or datetime.now(UTC)).isoformat()
     prints = fingerprint(article.title, article.body)

@@ -76,7 +76,7 @@ STATS_AGGREGATIONS: dict[str, Any] = {
     "sources": {"terms": {"field": "source_kind", "size": 20}},
     "origins": {"terms": {"field": "origins.location", "size": 50}},
     "entity_labels": {"terms": {"field": "entities.label", "size": 50}},
-    "top_entities": {"terms": {"field": "entity_keys", "size": 20}},
+    "top_entities": {"terms": {"field": "entities.key", "size": 20}},
     "ner_status": {"terms": {"field": "ner_status", "size": 10}},
 }
 
