@@ -182,11 +182,14 @@ def _dry_run(paths: list[Path], enrich: bool) -> None:
         raise _fail(str(exc)) from exc
     for item in items:
         try:
-            envelopes = parse_source(item, settings)
+            envelopes, errors = parse_source(item, settings)
         except QuarantineError as exc:
             _print_json({"error": str(exc), "reason_code": exc.reason_code,
                          "origin": item.origin.location})
             continue
+        for error in errors:
+            _print_json({"error": error.reason, "reason_code": error.reason_code,
+                         "origin": item.origin.location, "record": error.location})
         for env in envelopes:
             article = env.article
             if enrich:
@@ -522,7 +525,7 @@ def demo(
     ids: list[str] = []
     for item in source_items(seeds, "demo", settings):
         try:
-            ids += [env.article.id for env in parse_source(item, settings)]
+            ids += [env.article.id for env in parse_source(item, settings)[0]]
         except Exception:
             continue
     store = ElasticStore(settings)

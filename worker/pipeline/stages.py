@@ -25,7 +25,8 @@ from worker.index.store import ElasticStore, Write
 from worker.pipeline.messages import ArticleEnvelope, SourceItem
 from worker.queue.ledger import JobLedger, Outcome
 from worker.settings import Settings
-from worker.sources.seed_files import parse_seed_bytes
+from worker.sources.seed_common import RecordError
+from worker.sources.seed_files import parse_seed_file
 
 log = structlog.get_logger(__name__)
 Dispatch = Callable[[list[ArticleEnvelope]], None]
@@ -36,21 +37,23 @@ def batches(items: list[ArticleEnvelope], size: int) -> list[list[ArticleEnvelop
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def parse_source(item: SourceItem, settings: Settings) -> list[ArticleEnvelope]:
-    """Articles in one source, each with the ledger key that counts it."""
+def parse_source(
+    item: SourceItem, settings: Settings
+) -> tuple[list[ArticleEnvelope], list[RecordError]]:
+    """Articles in one source, each with the ledger key that counts it, and its bad records."""
     if item.content_b64 is None:
         raise TooLargeError(
             f"file is {item.size} bytes, above the {settings.max_seed_bytes}-byte limit"
         )
-    raw = item.content()
-    articles = parse_seed_bytes(
-        raw, item.origin, max_bytes=settings.max_seed_bytes,
+    parsed = parse_seed_file(
+        item.content(), item.origin, max_bytes=settings.max_seed_bytes,
         max_text_chars=settings.max_text_chars,
     )
-    return [
+    envelopes = [
         ArticleEnvelope(job_id=item.job_id, ledger_key=f"{item.key}#{n}", article=article)
-        for n, article in enumerate(articles)
+        for n, article in enumerate(parsed.articles)
     ]
+    return envelopes, parsed.errors
 
 
 class Stages:
@@ -64,11 +67,16 @@ class Stages:
     def handle_source(self, item: SourceItem, dispatch: Dispatch) -> int:
         """Parse a source and hand its articles on in batches; bad input is quarantined."""
         try:
-            envelopes = parse_source(item, self.settings)
+            envelopes, errors = parse_source(item, self.settings)
         except QuarantineError as exc:
             self.quarantine_source(item, exc, stage="parse")
             return 0
-        self.ledger.register_articles(item.job_id, item.key, [e.ledger_key for e in envelopes])
+        error_keys = [f"{item.key}!{n}" for n in range(len(errors))]
+        self.ledger.register_articles(
+            item.job_id, item.key, [e.ledger_key for e in envelopes] + error_keys
+        )
+        if errors:
+            self.quarantine_records(item, dict(zip(error_keys, errors, strict=True)))
         for batch in batches(envelopes, self.settings.batch_size):
             dispatch(batch)
         return len(envelopes)
@@ -147,6 +155,20 @@ class Stages:
         self.ledger.source_quarantined(item.job_id, item.key)
         log.warning("quarantined", stage=stage, origin=item.origin.location, reason=str(exc))
 
+    def quarantine_records(self, item: SourceItem, errors: dict[str, RecordError]) -> None:
+        """Keep the bad records of a file whose good records go on, each with its reason."""
+        documents = {}
+        for key, error in errors.items():
+            origin = item.origin.model_copy(
+                update={"location": _record_location(item.origin.location, error.location)}
+            )
+            entry = _entry(key, "parse", error.to_exception(), origin)
+            entry.raw = error.raw
+            documents[entry.doc_id] = quarantine_document(entry)
+        self.store.put_quarantine(documents)
+        self.ledger.record(item.job_id, dict.fromkeys(errors, "quarantined"))
+        log.warning("quarantined records", origin=item.origin.location, count=len(errors))
+
     def quarantine_articles(
         self, envelopes: list[ArticleEnvelope], exc: BaseException, *, stage: str
     ) -> None:
@@ -161,6 +183,14 @@ class Stages:
             self.ledger.record(env.job_id, {env.ledger_key: "quarantined"})
             log.warning("quarantined", stage=stage, origin=env.article.origin.location,
                         reason=str(exc))
+
+
+def _record_location(file_location: str, record_location: str) -> str:
+    """'/seeds/a.jsonl' + 'a.jsonl:7' -> '/seeds/a.jsonl:7' (records name their file)."""
+    name = file_location.rsplit("/", 1)[-1]
+    if record_location.startswith(name):
+        return file_location + record_location[len(name):]
+    return f"{file_location}#{record_location}"
 
 
 def _entry(item_key: str, stage: str, exc: BaseException, origin: object) -> QuarantineEntry:

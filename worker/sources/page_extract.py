@@ -14,12 +14,12 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from lxml import html as lxml_html  # type: ignore[import-untyped]
+from lxml import etree  # type: ignore[import-untyped]
 from trafilatura import bare_extraction
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
-from worker.errors import EmptyInputError
+from worker.errors import EmptyInputError, QuarantineError
 from worker.record import normalise_text
 
 # Meta keys (name, property or itemprop, lower-cased) that claim a publication time, best first.
@@ -29,11 +29,6 @@ _DATE_META_KEYS: tuple[str, ...] = (
     "publication_date", "citation_publication_date", "dc.date.issued", "dcterms.issued",
     "dc.date", "dcterms.created", "date",
 )
-_BLOCK_TAGS = frozenset({
-    "p", "div", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6",
-    "blockquote", "pre", "table", "tr", "section", "article", "header", "footer", "figure",
-    "figcaption", "aside", "main", "hr",
-})
 _LANG_CODE = re.compile(r"^[a-z]{2,3}$")
 _MAX_JSON_LD_CHARS = 1_000_000
 # Text before this year is not a news publication date, it is a parsing accident.
@@ -57,15 +52,20 @@ class ExtractedPage:
 
 def extract_page(html: bytes | str, *, url: str | None = None) -> ExtractedPage:
     """Main text and metadata of one page; raise EmptyInputError when it has no article text."""
-    tree = load_html(html) if html else None
-    if tree is None:
-        raise EmptyInputError("no article text found in the HTML page")
-    meta = _meta_index(tree)
-    doc = bare_extraction(
-        tree, url=url, with_metadata=True, include_comments=False, include_tables=True,
-        include_images=False, include_links=False, output_format="python",
-        date_extraction_params={"extensive_search": False, "original_date": True},
-    )
+    try:
+        tree = load_html(html) if html else None
+        if tree is None:
+            raise EmptyInputError("no article text found in the HTML page")
+        meta = _meta_index(tree)
+        doc = bare_extraction(
+            tree, url=url, with_metadata=True, include_comments=False, include_tables=True,
+            include_images=False, include_links=False, output_format="python",
+            date_extraction_params={"extensive_search": False, "original_date": True},
+        )
+    except (ValueError, TypeError, RecursionError, etree.LxmlError) as exc:
+        # Markup lxml or trafilatura cannot take is bad input, not a worker failure.
+        raise QuarantineError(f"HTML page could not be parsed: {exc}",
+                              reason_code="unparseable_html") from exc
     if not isinstance(doc, Document):
         raise EmptyInputError("no article text found in the HTML page")
     title = " ".join(str(doc.title or meta.get("og:title") or "").split())
@@ -128,29 +128,6 @@ def split_authors(value: str) -> list[str]:
     return names
 
 
-def html_fragment_paragraphs(fragment: str) -> list[str]:
-    """Paragraphs of an HTML fragment (feed or JSON bodies): block elements break, tags go."""
-    try:
-        root = lxml_html.fragment_fromstring(fragment, create_parent="div")
-    except Exception:  # lxml raises several types for hopeless markup
-        return []
-    for bad in root.xpath(".//script | .//style | .//noscript | .//template"):
-        bad.drop_tree()
-    for el in root.iter():
-        if not isinstance(el.tag, str):
-            continue
-        tag = el.tag.lower()
-        if tag == "br":
-            el.tail = "\n" + (el.tail or "")
-        elif tag in _BLOCK_TAGS:
-            el.text = "\n\n" + (el.text or "")
-            el.tail = "\n\n" + (el.tail or "")
-    text = root.text_content()
-    return [
-        " ".join(block.split()) for block in re.split(r"\n\s*\n", text) if block.strip()
-    ]
-
-
 def _body_paragraphs(body: Any) -> list[str]:
     """Trafilatura's output tree as paragraphs; list items and table rows stay one per line."""
     paragraphs: list[str] = []
@@ -197,7 +174,9 @@ def _meta_index(tree: Any) -> dict[str, str]:
     return index
 
 
-def _published(tree: Any, meta: dict[str, str], doc: Document) -> tuple[str | None, datetime | None]:
+def _published(
+    tree: Any, meta: dict[str, str], doc: Document
+) -> tuple[str | None, datetime | None]:
     """The page's publication claim, raw and parsed: meta tags, JSON-LD, <time>, then htmldate."""
     for raw in _date_claims(tree, meta):
         parsed = parse_timestamp(raw)
@@ -218,7 +197,7 @@ def _date_claims(tree: Any, meta: dict[str, str]) -> Iterator[str]:
             yield value
     yield from _json_ld_dates(tree)
     for el in tree.xpath("//time[@pubdate and @datetime] | //article//time[@datetime]"):
-        yield el.get("datetime")
+        yield str(el.get("datetime"))
 
 
 def _json_ld_dates(tree: Any) -> Iterator[str]:
@@ -253,7 +232,7 @@ def _canonical_url(tree: Any, meta: dict[str, str], url: str | None) -> str | No
     for el in tree.xpath("//base[@href]"):
         base = urljoin(base, el.get("href").strip())
         break
-    candidates = [
+    candidates: list[str | None] = [
         el.get("href") for el in tree.xpath("//link[@href]")
         if "canonical" in (el.get("rel") or "").lower().split()
     ]
@@ -273,11 +252,18 @@ def _language(tree: Any, meta: dict[str, str], doc: Document) -> str | None:
     root = tree.getroottree().getroot()
     for raw in (root.get("lang"), root.get("xml:lang"), meta.get("content-language"),
                 meta.get("og:locale"), doc.language):
-        if raw:
-            code = re.split(r"[-_,; ]", raw.strip().lower(), maxsplit=1)[0]
-            if _LANG_CODE.match(code):
-                return code
+        code = language_code(raw)
+        if code:
+            return code
     return None
+
+
+def language_code(raw: object) -> str | None:
+    """Primary subtag of a language tag ('fr-FR' -> 'fr'); None for anything else."""
+    if not isinstance(raw, str):
+        return None
+    code = re.split(r"[-_,; ]", raw.strip().lower(), maxsplit=1)[0]
+    return code if _LANG_CODE.match(code) else None
 
 
 def _clean(value: object) -> str | None:
