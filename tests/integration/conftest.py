@@ -47,6 +47,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     state = tmp_path_factory.mktemp("stack-state")
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSWORKER_")}
     env["NEWSWORKER_STATE_DIR"] = str(state)
+    # Tests serve feeds from 127.0.0.1; beat polls only the feeds the tests add, every 2 s.
+    env["NEWSWORKER_ALLOW_PRIVATE_NETWORKS"] = "true"
+    feeds_file = state / "feeds.yaml"
+    feeds_file.write_text("feeds: []\n")
+    env["NEWSWORKER_FEEDS_FILE"] = str(feeds_file)
+    env["NEWSWORKER_FEED_SCHEDULE_INTERVAL_S"] = "2"
     s = Stack(env)
     up = s.cli("dev", "up", "--json", check=False)
     if up.returncode != 0:

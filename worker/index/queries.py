@@ -32,7 +32,8 @@ def search_body(
     if language:
         filters.append({"term": {"language": language}})
     must: dict[str, Any] = (
-        {"multi_match": {"query": query, "fields": ["title^2", "body", "entities.name"]}}
+        {"multi_match": {"query": query, "fields": ["title^2", "body", "entities.name"],
+                         "operator": "and"}}
         if query.strip()
         else {"match_all": {}}
     )
