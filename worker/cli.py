@@ -562,4 +562,7 @@ def demo(
 
 def main() -> None:
     """Console-script entry point."""
+    from worker.logs import configure_logging
+
+    configure_logging(get_settings().log_level)
     app()

@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     fetch_max_bytes: int = Field(15 * 1024 * 1024, ge=1, description="Decompressed body cap.")
     fetch_max_redirects: int = Field(5, ge=0, le=20, description="Redirects followed.")
     fetch_per_host_concurrency: int = Field(2, ge=1, description="Parallel fetches per host.")
-    user_agent: str = Field("newsworker/0.1 (+https://example.invalid/newsworker)",
+    user_agent: str = Field("newsworker/0.1 (news ingestion worker)",
                             description="User-Agent of every fetch.")
     feed_max_entries: int = Field(2000, ge=1, description="Entries read from one feed document.")
     max_field_chars: int = Field(200_000, ge=1000, description="Longest single text field kept.")

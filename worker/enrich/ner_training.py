@@ -467,42 +467,63 @@ def train_indonesian_ner(
         started = time.perf_counter()
         spacy_train(config_path, work / "run", use_gpu=-1, overrides=all_overrides)
         train_seconds = round(time.perf_counter() - started, 1)
-        nlp = spacy.load(work / "run" / "model-best")
-        gazetteer_effect = "not tried"
-        if country_gazetteer:
-            before = valid_f(nlp, data_dir)
-            add_country_ruler(nlp)
-            after = valid_f(nlp, data_dir)
-            kept = sum(after.values()) >= sum(before.values())
-            if not kept:
-                nlp.remove_pipe("entity_ruler")
-            gazetteer_effect = ", ".join(
-                f"{c} F {before[c]:.4f} -> {after[c]:.4f}" for c in CORPORA
-            ) + (" (kept)" if kept else " (dropped)")
-        nlp.meta.update(
-            {
-                "name": "id_news_ner",
-                "version": "0.1.0",
-                "description": "Indonesian news NER (PER, ORG, LOC, EVENT, FOOD)",
-                "license": "Apache-2.0",
-                "sources": [
-                    {
-                        "name": "IndoNLU NERGrit and NERP (train splits)",
-                        "url": "https://github.com/IndoNLP/indonlu",
-                        "license": "Apache-2.0",
-                    }
-                ],
-            }
+        report = ship_model(
+            work / "run" / "model-best",
+            output_dir,
+            data_dir,
+            country_gazetteer=country_gazetteer,
+            extra={
+                "data": data_stats,
+                "seed": seed,
+                "train_seconds": train_seconds,
+                "overrides": dict(overrides or {}),
+            },
         )
-        _safe_replace_dir(output_dir)
-        nlp.to_disk(output_dir)
+    return report
+
+
+def ship_model(
+    best_dir: Path,
+    output_dir: Path,
+    data_dir: Path,
+    *,
+    country_gazetteer: bool = True,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, object]:
+    """Turn a trained checkpoint into the shipped folder: gazetteer, meta, scores, model card."""
+    nlp = spacy.load(best_dir)
+    gazetteer_effect = "not tried"
+    if country_gazetteer:
+        before = valid_f(nlp, data_dir)
+        add_country_ruler(nlp)
+        after = valid_f(nlp, data_dir)
+        kept = sum(after.values()) >= sum(before.values())
+        if not kept:
+            nlp.remove_pipe("entity_ruler")
+        gazetteer_effect = ", ".join(
+            f"{c} F {before[c]:.4f} -> {after[c]:.4f}" for c in CORPORA
+        ) + (" (kept)" if kept else " (dropped)")
+    nlp.meta.update(
+        {
+            "name": "id_news_ner",
+            "version": "0.1.0",
+            "description": "Indonesian news NER (PER, ORG, LOC, EVENT, FOOD)",
+            "license": "Apache-2.0",
+            "sources": [
+                {
+                    "name": "IndoNLU NERGrit and NERP (train splits)",
+                    "url": "https://github.com/IndoNLP/indonlu",
+                    "license": "Apache-2.0",
+                }
+            ],
+        }
+    )
+    _safe_replace_dir(output_dir)
+    nlp.to_disk(output_dir)
     _strip_machine_paths(output_dir)
     report: dict[str, Any] = evaluate(output_dir, data_dir)
-    report["data"] = data_stats
-    report["seed"] = seed
+    report.update(extra or {})
     report["gazetteer_effect"] = gazetteer_effect
-    report["train_seconds"] = train_seconds
-    report["overrides"] = {k: v for k, v in (overrides or {}).items()}
     report["training_command"] = TRAINING_COMMAND
     (output_dir / "scores.json").write_text(
         json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"

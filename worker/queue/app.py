@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import Celery
 from kombu import Queue
 
+from worker.logs import configure_logging
 from worker.queue.names import FETCH_QUEUE, QUEUES
 from worker.settings import Settings, get_settings
 
@@ -42,4 +43,5 @@ def make_app(settings: Settings) -> Celery:
     return app
 
 
+configure_logging(get_settings().log_level)
 app = make_app(get_settings())
