@@ -19,7 +19,7 @@ import io
 import re
 import xml.sax
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from html.entities import html5 as _HTML5_ENTITIES
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -30,9 +30,9 @@ from lxml import html as lxml_html
 
 from worker.errors import NotTextError, TooLargeError
 from worker.record import Article, DateCandidate, Origin, article_id, normalise_url
+from worker.sources.dates import FUTURE_TOLERANCE, choose_published
 from worker.sources.decoding import decode_text
 from worker.sources.jsonfeed import JsonFeed, NotAFeedError, parse_json_feed
-from worker.sources.seed_files import split_paragraphs
 from worker.sources.xml_guard import (
     EXTERNAL_DTD,
     HostileXmlError,
@@ -49,15 +49,14 @@ __all__ = [
     "HostileXmlError",
     "NotAFeedError",
     "ParsedFeed",
-    "choose_published_at",
     "entry_to_article",
     "html_to_text",
     "parse_feed",
+    "plain_paragraphs",
 ]
 
 DEFAULT_MAX_BYTES = 15 * 1024 * 1024
 # A feed date further ahead than this is a clock or time-zone error, not a publication date.
-FUTURE_TOLERANCE = timedelta(days=1)
 
 # Local names of root elements feedparser reads as feeds (rdf:RDF is RSS 0.90 and 1.0).
 _FEED_ROOTS = frozenset({"rss", "rdf", "feed"})
@@ -95,6 +94,7 @@ _UTF8_SEQUENCE = re.compile(
 _HIGH_BYTES = bytes(range(0x80, 0x100))
 _CHARSET = re.compile(r"""charset\s*=\s*["']?([^"';\s]+)""", re.I)
 
+_BLANK_LINES = re.compile(r"\n\s*\n")
 _HTML_TAG = re.compile(r"<[A-Za-z/!]")
 _ANY_TAG = re.compile(r"<[^>]*>")
 _BREAK = "\ue000"  # paragraph marker while walking HTML (private use, removed from input)
@@ -135,7 +135,7 @@ class ParsedFeed:
     entries: list[FeedEntry]
     warnings: list[str] = field(default_factory=list)
     encoding: str = "utf-8"
-    entries_total: int = 0
+    entries_total: int = 0  # entries in the document, including those cut or dropped
 
 
 class _Notes:
@@ -361,7 +361,9 @@ def _from_xml(text: str, max_entries: int, max_field_chars: int, notes: _Notes) 
         if problem:
             raise NotAFeedError(f"malformed XML, no feed could be read ({problem})")
         raise NotAFeedError(f"XML document with root element <{root}> is not a feed")
-    raw_entries: list[Any] = list(_get(result, "entries") or [])[:max_entries]
+    found: list[Any] = list(_get(result, "entries") or [])
+    total = max(total, len(found))  # a half entry at a truncation has no end tag
+    raw_entries = found[:max_entries]
     if problem:
         # The lenient parser also returns the entry a truncation cut in half: drop it.
         dropped = max(0, len(raw_entries) - complete)
@@ -409,8 +411,7 @@ def _describe(error: object) -> str:
 def _bound_document(
     text: str, root: str, max_entries: int, notes: _Notes
 ) -> tuple[str, int, int]:
-    """Cut after ``max_entries`` entries, or where the markup budget runs out, so parse time
-    is bounded; return (text, complete entries kept, entries in the document)."""
+    """Cut at ``max_entries`` or the markup budget, whichever comes first: parse time is bounded."""
     ends = [match.end() for match in _ENTRY_END.finditer(text)]
     total = keep = len(ends)
     if total > max_entries:
@@ -573,7 +574,7 @@ def _first_content(contents: Any) -> tuple[str | None, str, str | None]:
 def _body_text(value: str | None, kind: str) -> str | None:
     if not value:
         return None
-    text = html_to_text(value) if "html" in kind else "\n\n".join(split_paragraphs(value))
+    text = html_to_text(value) if "html" in kind else plain_paragraphs(value)
     return text or None
 
 
@@ -591,8 +592,7 @@ def _detail_language(detail: Any) -> str | None:
 
 
 def _get(obj: Any, key: str) -> Any:
-    """A key of a feedparser dict as stored: its aliases (``updated`` quietly answering with
-    ``published``, ``description`` with ``summary``) would put one date in two places."""
+    """A key as stored: feedparser's aliases answer ``updated`` with ``published``."""
     return dict.get(obj, key) if isinstance(obj, dict) else None
 
 
@@ -685,12 +685,12 @@ def _from_json(text: str, max_entries: int, max_field_chars: int, notes: _Notes)
 def html_to_text(markup: str) -> str:
     """Plain text of an HTML fragment: one paragraph per block element, blank-line separated."""
     if not _HTML_TAG.search(markup):
-        return "\n\n".join(split_paragraphs(html.unescape(markup)))
+        return plain_paragraphs(html.unescape(markup))
     markup = _INVALID_XML_CHARS.sub("", markup.replace(_BREAK, ""))
     try:
         root = lxml_html.fragment_fromstring(markup, create_parent="div")
     except (etree.ParserError, ValueError):
-        return "\n\n".join(split_paragraphs(html.unescape(_ANY_TAG.sub(" ", markup))))
+        return plain_paragraphs(html.unescape(_ANY_TAG.sub(" ", markup)))
     etree.strip_elements(root, etree.Comment, etree.ProcessingInstruction, *_SKIPPED,
                          with_tail=False)
     for element in root.iter(*_BLOCKS):
@@ -703,23 +703,13 @@ def html_to_text(markup: str) -> str:
     return "\n\n".join(part for part in paragraphs if part)
 
 
+def plain_paragraphs(text: str) -> str:
+    """Plain text with paragraphs at blank lines and each paragraph's whitespace folded."""
+    paragraphs = (" ".join(block.split()) for block in _BLANK_LINES.split(text))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
 # --- entries to articles ---------------------------------------------------------------
-
-
-def choose_published_at(
-    candidates: list[DateCandidate], fetched_at: datetime
-) -> tuple[datetime | None, list[str]]:
-    """The rule: first candidate (feed published, then updated) not over a day in the future."""
-    limit = fetched_at + FUTURE_TOLERANCE
-    chosen: datetime | None = None
-    flags: list[str] = []
-    for candidate in candidates:
-        if candidate.value > limit:
-            if "future" not in flags:
-                flags.append("future")
-        elif chosen is None:
-            chosen = candidate.value
-    return chosen, flags
 
 
 def entry_to_article(
@@ -736,7 +726,7 @@ def entry_to_article(
     title = entry.title or ""
     candidates = [DateCandidate(source=source, value=value) for source, value in (
         ("feed_published", entry.published), ("feed_updated", entry.updated)) if value]
-    published_at, flags = choose_published_at(candidates, fetched_at)
+    published_at, flags = choose_published(candidates, fetched_at)
     if url:
         identity = article_id(url=url, title=title, body=body)
     elif entry.guid:

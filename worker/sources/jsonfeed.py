@@ -86,8 +86,7 @@ def parse_json_feed(document: str | bytes, *, max_items: int | None = None) -> J
     fields = _Fields(warnings)
     selected = items if max_items is None else items[:max_items]
     read = [_item(raw, fields) for raw in selected]
-    fields.flush()
-    return JsonFeed(
+    feed = JsonFeed(
         version=version,
         format=feed_format,
         title=fields.text(data, "title"),
@@ -100,6 +99,8 @@ def parse_json_feed(document: str | bytes, *, max_items: int | None = None) -> J
         item_count=len(items),
         warnings=warnings,
     )
+    fields.flush()
+    return feed
 
 
 def parse_rfc3339(value: str) -> datetime | None:

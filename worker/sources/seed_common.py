@@ -15,8 +15,8 @@ from worker.errors import (
     TooLargeError,
     UnsupportedFormatError,
 )
-from worker.feeds.fulltext import choose_published
 from worker.record import Article, DateCandidate, Origin, article_id, normalise_text
+from worker.sources.dates import choose_published
 from worker.sources.decoding import decode_text
 from worker.sources.page_extract import as_utc, parse_timestamp, split_authors
 from worker.sources.promo import strip_trailing_promo

@@ -2,7 +2,7 @@
 
 Article URL: WARC-Target-URI. Date candidates: ``page_meta`` (the page's own claim) and
 ``warc_date`` (crawl time); ``published_at`` follows the shared rule in
-``worker.feeds.fulltext.choose_published`` (page_meta before warc_date). Other records
+``worker.sources.dates.choose_published`` (page_meta before warc_date). Other records
 (request, warcinfo, metadata, revisit, non-2xx, non-HTML) are skipped and counted in
 ``SeedParse.skipped``. A page that yields no article is a record error at
 ``{file}#record-{n}`` (n counts every WARC record from 1), with its payload as raw bytes.

@@ -172,7 +172,7 @@ def _codec_name(label: str | None) -> str | None:
         return None
 
 
-def scan_codecs(body: bytes) -> list[tuple[str, int]]:
+def _scan_codecs(body: bytes) -> list[tuple[str, int]]:
     """Codecs (and BOM lengths) to read the markup with: every reading a parser might take."""
     sniffed = sniff_encoding(body)
     declared = _codec_name(sniffed.declared)
@@ -191,7 +191,7 @@ def check_xml(body: bytes, *, max_bytes: int) -> None:
     """Refuse hostile or oversized XML before a parser sees it; return quietly otherwise."""
     if len(body) > max_bytes:
         raise TooLargeError(f"XML document is {len(body)} bytes, above the {max_bytes}-byte limit")
-    for codec, bom_length in scan_codecs(body):
+    for codec, bom_length in _scan_codecs(body):
         check_xml_text(body[bom_length:].decode(codec, errors="replace"))
 
 
@@ -213,11 +213,6 @@ _SEVERITY = (
 )
 
 
-def root_element(text: str) -> str | None:
-    """The root element's qualified name, found without parsing; None if there is none."""
-    return _inspect_prolog(text).root
-
-
 def inspect_xml(text: str) -> XmlInspection:
     """One linear pass: the prolog up to the root, then declarations hidden after it."""
     inspection = _inspect_prolog(text)
@@ -234,8 +229,13 @@ def _inspect_prolog(text: str) -> XmlInspection:
         misc = _PROLOG_MISC.match(text, pos)  # matches the empty string at worst
         pos = misc.end() if misc else pos
         lt = text.find("<", pos)
-        if lt < 0 or text.startswith(("<?", "<!--"), lt):
-            return inspection  # no markup left, or a comment / PI that never ends
+        if lt < 0:
+            return inspection
+        if lt > pos:
+            pos = lt  # stray text in the prolog: not well-formed, but keep looking
+            continue
+        if text.startswith(("<?", "<!--"), lt):
+            return inspection  # a processing instruction or comment that never ends
         if text.startswith("<!", lt):
             keyword = _DECL_KEYWORD.match(text, lt)
             word = keyword.group(1).upper() if keyword else ""
