@@ -43,3 +43,17 @@ def test_invalid_values_are_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEWSWORKER_BATCH_SIZE", "0")
     with pytest.raises(ValidationError):
         Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_readme_documents_every_setting() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    missing = [f"NEWSWORKER_{name.upper()}" for name in Settings.model_fields
+               if f"`NEWSWORKER_{name.upper()}`" not in readme]
+    assert missing == []
+
+
+def test_readme_test_command_is_what_ci_runs() -> None:
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert "bash scripts/test" in readme.split("---")[0]  # on the first screen
+    assert "bash scripts/test" in (root / ".ci" / "run").read_text()
