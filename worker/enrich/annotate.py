@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from importlib.metadata import version as package_version
 
 from worker.enrich.entities import extract_mentions
+from worker.enrich.gazetteer import apply_gazetteer
 from worker.enrich.language import LanguageGuess, detect_language
 from worker.enrich.normalise import normalise_entities
 from worker.enrich.pipelines import language_table, load_pipeline, model_version
@@ -71,6 +72,7 @@ def annotate_text(text: str, language: str | None = None) -> Annotation:
     if spec is None or nlp is None:
         return Annotation(guess, "unsupported", chars_analysed=len(text))
     mentions = extract_mentions(nlp, text, spec.labels)
+    mentions = apply_gazetteer(text, spec.language, mentions)
     return Annotation(
         guess, "ok", mentions, normalise_entities(mentions, spec.language), model_version(nlp),
         len(text),
