@@ -35,7 +35,7 @@ def test_sample_people_places_and_organisations() -> None:
 
 def test_sample_mentions_are_merged_and_linked_across_languages() -> None:
     found = _sample_entities()
-    label, count, forms = found["Vladimir Putin"]
+    _label, count, forms = found["Vladimir Putin"]
     assert count >= 4 and {"Putin", "Vladimir Putin"} <= set(forms)
     assert found["Barack Obama"][1] >= 5
     assert "Assad" in found["Bashar al-Assad"][2]
