@@ -121,3 +121,19 @@ def test_beat_polls_added_feeds_and_lists_a_failing_one(stack: Stack) -> None:
         finally:
             stack.cli("feeds", "remove", good["id"])
             stack.cli("feeds", "remove", bad["id"])
+
+
+def test_an_edited_entry_updates_its_document_with_a_version(stack: Stack) -> None:
+    marker = uuid.uuid4().hex[:12]
+    with serve() as server:
+        server.routes["/feed.xml"] = Route(rss(server, marker))
+        server.routes["/a/2"] = Route(article_page(server, marker), "text/html; charset=utf-8")
+        assert stack.json("ingest", server.url("/feed.xml"), "--wait")["indexed"] == 3
+        edited = rss(server, marker).replace(b"Ferries to the islands resumed at noon.",
+                                             b"Ferries to the islands resumed at 2 pm.")
+        server.routes["/feed.xml"] = Route(edited)
+        again = stack.json("ingest", server.url("/feed.xml"), "--wait")
+        assert (again["submitted"], again["updated"], again["indexed"]) == (1, 1, 0)
+        [harbour] = stack.json("search", f"Harbour reopens {marker}")
+        assert harbour["version"] == 2
+        assert stack.json("search", f"{marker} 2 pm")  # the new text is what is searchable

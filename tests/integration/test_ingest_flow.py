@@ -136,3 +136,31 @@ def test_copies_merge_origins_and_edited_republications_link_to_the_story(
     assert republished["story_id"] == original["story_id"] == original["id"]
     copies = [str(tmp_path / "a" / "story.txt"), str(tmp_path / "b" / "copy.txt")]
     assert original["origins"] == copies
+
+
+def test_reenrich_stale_redoes_nlp_from_the_stored_text(stack: Stack, tmp_path: Path) -> None:
+    from elasticsearch import Elasticsearch
+
+    marker = uuid.uuid4().hex
+    (tmp_path / "story.txt").write_text(
+        f"Ferry strike in Split {marker}\n\nFerry workers in Split went on strike on Monday, "
+        "the union said, leaving tourists waiting in the harbour.\n", encoding="utf-8")
+    assert stack.json("ingest", str(tmp_path), "--wait")["indexed"] == 1
+    assert stack.json("reenrich", "--stale", "--dry-run")["stale"] == 0
+
+    # Pretend an older model enriched it: its signature no longer matches today's.
+    [hit] = stack.json("search", marker)
+    es_url = next(line.split("=", 1)[1] for line in
+                  (Path(stack.env["NEWSWORKER_STATE_DIR"]) / "dev.env").read_text().splitlines()
+                  if line.startswith("NEWSWORKER_ELASTICSEARCH_URL="))
+    es = Elasticsearch(es_url)
+    es.update(index="news-articles", id=hit["id"], refresh=True,
+              doc={"enrichment_signature": "lang=en;ner=old-model@0.1", "entities": []})
+    assert stack.json("reenrich", "--stale", "--dry-run")["stale"] == 1
+
+    summary = stack.json("reenrich", "--stale", "--wait", "--timeout", "300")
+    assert (summary["submitted"], summary["updated"]) == (1, 1)
+    assert stack.json("reenrich", "--stale", "--dry-run")["stale"] == 0
+    [again] = stack.json("search", marker)
+    assert again["entities"]  # recomputed, not the emptied list
+    assert again["version"] == 1  # the text did not change
