@@ -179,8 +179,13 @@ def load_corpus(data_dir: Path, corpus: str, split: str) -> tuple[list[Sentence]
     return prepare_sentences(read_tsv(data_dir / f"{corpus}-{split}.tsv"))
 
 
-def build_corpora(data_dir: Path, work_dir: Path) -> dict[str, Any]:
-    """Write train (augmented, train splits only) and dev (valid splits) DocBins; return stats."""
+def build_corpora(
+    data_dir: Path, work_dir: Path, weights: dict[str, int] | None = None
+) -> dict[str, Any]:
+    """Write train (augmented, train splits only) and dev (valid splits) DocBins; return stats.
+
+    ``weights`` repeats a corpus's training sentences (e.g. {"nerp": 2}) to balance the two.
+    """
     nlp = spacy.blank("id")
     stats: dict[str, Any] = {"bio_repairs": {}, "sentences": {}, "entities": {}}
     train: list[Sentence] = []
@@ -195,7 +200,8 @@ def build_corpora(data_dir: Path, work_dir: Path) -> dict[str, Any]:
                 sorted(Counter(t[2:] for s in sents for t in s.tags if t.startswith("B-")).items())
             )
             if split == "train":
-                train.extend(augment_casing(sents, lower_cased_source=lower))
+                augmented = augment_casing(sents, lower_cased_source=lower)
+                train.extend(augmented * (weights or {}).get(corpus, 1))
             else:
                 dev.extend(sents)
     stats["sentences"]["train-augmented"] = len(train)
@@ -454,6 +460,7 @@ def train_indonesian_ner(
     config_path: Path = DEFAULT_CONFIG,
     overrides: dict[str, Any] | None = None,
     country_gazetteer: bool = True,
+    weights: dict[str, int] | None = None,
 ) -> dict[str, object]:
     """Build corpora, train with the project config, ship the best-on-valid model with a report."""
     from spacy.cli.train import train as spacy_train
@@ -462,7 +469,7 @@ def train_indonesian_ner(
     output_dir = Path(output_dir)
     with tempfile.TemporaryDirectory(prefix="ner-id-") as tmp:
         work = Path(tmp)
-        data_stats = build_corpora(data_dir, work / "corpus")
+        data_stats = build_corpora(data_dir, work / "corpus", weights)
         all_overrides: dict[str, Any] = {
             "paths.train": str(work / "corpus" / "train.spacy"),
             "paths.dev": str(work / "corpus" / "dev.spacy"),
@@ -482,6 +489,7 @@ def train_indonesian_ner(
                 "seed": seed,
                 "train_seconds": train_seconds,
                 "overrides": dict(overrides or {}),
+                "weights": dict(weights or {}),
             },
         )
     return report
@@ -564,6 +572,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="extra spaCy config override, e.g. training.max_epochs=5",
     )
     parser.add_argument(
+        "--weight",
+        type=_parse_override,
+        action="append",
+        default=[],
+        metavar="CORPUS=N",
+        help="repeat a corpus's training sentences N times, e.g. nerp=2",
+    )
+    parser.add_argument(
         "--no-country-gazetteer",
         action="store_true",
         help="do not add the entity_ruler with Indonesian country names after ner",
@@ -582,6 +598,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             config_path=args.config,
             overrides=dict(args.set),
             country_gazetteer=not args.no_country_gazetteer,
+            weights={k: int(v) for k, v in args.weight},
         )
     json.dump(report, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")

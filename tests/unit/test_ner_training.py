@@ -1,0 +1,127 @@
+"""Fast unit tests of the Indonesian NER data preparation (no training)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import spacy
+
+from worker.enrich.ner_training import (
+    Sentence,
+    augment_casing,
+    bio_to_spans,
+    lowercase_sentence,
+    map_tag,
+    parse_tsv,
+    prepare_sentences,
+    read_tsv,
+    repair_bio,
+    sentence_to_doc,
+    sentences_to_docbin,
+    titlecase_entities,
+)
+
+TSV = "Joko\tB-PERSON\nWidodo\tI-PERSON\nke\tO\nJakarta\tB-PLACE\n\n\nbakso\tB-FNB\nenak\tO\n"
+
+
+def test_parse_tsv_splits_sentences_and_ignores_extra_blank_lines() -> None:
+    sents = parse_tsv(TSV)
+    assert sents == [
+        Sentence(("Joko", "Widodo", "ke", "Jakarta"), ("B-PERSON", "I-PERSON", "O", "B-PLACE")),
+        Sentence(("bakso", "enak"), ("B-FNB", "O")),
+    ]
+
+
+def test_parse_tsv_handles_crlf_and_missing_final_newline() -> None:
+    sents = parse_tsv("a\tO\r\nb\tB-PPL\r\n\r\nc\tO")
+    assert [s.words for s in sents] == [("a", "b"), ("c",)]
+    assert sents[0].tags == ("O", "B-PPL")
+
+
+def test_parse_tsv_rejects_malformed_line() -> None:
+    with pytest.raises(ValueError, match="line 2"):
+        parse_tsv("a\tO\nnolabel\n")
+
+
+def test_read_tsv_reads_file(tmp_path: Path) -> None:
+    path = tmp_path / "x-train.tsv"
+    path.write_text(TSV, encoding="utf-8")
+    assert len(read_tsv(path)) == 2
+
+
+@pytest.mark.parametrize(
+    ("tag", "expected"),
+    [
+        ("O", "O"),
+        ("B-PERSON", "B-PER"),
+        ("I-PPL", "I-PER"),
+        ("B-ORGANISATION", "B-ORG"),
+        ("I-IND", "I-ORG"),
+        ("B-PLACE", "B-LOC"),
+        ("B-PLC", "B-LOC"),
+        ("B-EVT", "B-EVENT"),
+        ("I-FNB", "I-FOOD"),
+    ],
+)
+def test_map_tag(tag: str, expected: str) -> None:
+    assert map_tag(tag) == expected
+
+
+@pytest.mark.parametrize("tag", ["B-XYZ", "PERSON", "E-PER", ""])
+def test_map_tag_rejects_unknown(tag: str) -> None:
+    with pytest.raises(ValueError):
+        map_tag(tag)
+
+
+def test_repair_bio_fixes_orphan_and_type_switch() -> None:
+    tags, n = repair_bio(["I-PER", "I-PER", "O", "B-LOC", "I-ORG", "I-ORG"])
+    assert tags == ("B-PER", "I-PER", "O", "B-LOC", "B-ORG", "I-ORG")
+    assert n == 2
+
+
+def test_repair_bio_keeps_well_formed_tags() -> None:
+    tags = ("B-PER", "I-PER", "B-PER", "O", "B-LOC")
+    assert repair_bio(tags) == (tags, 0)
+
+
+def test_prepare_sentences_maps_and_counts_repairs() -> None:
+    sents, n = prepare_sentences([Sentence(("a", "b"), ("O", "I-PLC"))])
+    assert sents == [Sentence(("a", "b"), ("O", "B-LOC"))]
+    assert n == 1
+
+
+def test_lowercase_sentence_keeps_tags() -> None:
+    s = Sentence(("Presiden", "Joko", "Widodo"), ("O", "B-PER", "I-PER"))
+    assert lowercase_sentence(s) == Sentence(("presiden", "joko", "widodo"), s.tags)
+
+
+def test_titlecase_entities_only_touches_entity_tokens() -> None:
+    s = Sentence(("kota", "manado", "al-amin", "x"), ("O", "B-LOC", "B-ORG", "O"))
+    assert titlecase_entities(s).words == ("kota", "Manado", "Al-amin", "x")
+
+
+def test_augment_casing_adds_one_variant_per_sentence() -> None:
+    cased = [Sentence(("Di", "Bandung"), ("O", "B-LOC"))]
+    out = augment_casing(cased, lower_cased_source=False)
+    assert out == [cased[0], Sentence(("di", "bandung"), ("O", "B-LOC"))]
+    lower = [Sentence(("di", "bandung"), ("O", "B-LOC"))]
+    assert augment_casing(lower, lower_cased_source=True)[1].words == ("di", "Bandung")
+
+
+def test_bio_to_spans() -> None:
+    assert bio_to_spans(["B-PER", "I-PER", "O", "B-LOC", "B-LOC", "I-LOC"]) == [
+        (0, 2, "PER"),
+        (3, 4, "LOC"),
+        (4, 6, "LOC"),
+    ]
+
+
+def test_sentence_to_doc_and_docbin_roundtrip() -> None:
+    nlp = spacy.blank("id")
+    s = Sentence(("Joko", "Widodo", "ke", "Jakarta"), ("B-PER", "I-PER", "O", "B-LOC"))
+    doc = sentence_to_doc(nlp, s)
+    assert [(e.text, e.label_) for e in doc.ents] == [("Joko Widodo", "PER"), ("Jakarta", "LOC")]
+    docs = list(sentences_to_docbin(nlp, [s]).get_docs(nlp.vocab))
+    ents = [(e.text, e.label_) for e in docs[0].ents]
+    assert ents == [("Joko Widodo", "PER"), ("Jakarta", "LOC")]
