@@ -218,7 +218,7 @@ def _es_ready(url: str) -> bool:
 
 
 def _workers_answer(redis_url: str) -> bool:
-    from worker.queue.app import make_app
+    from worker.queue.celery_config import make_app
 
     app = make_app(Settings(redis_url=redis_url))
     try:
