@@ -347,8 +347,14 @@ def stats(as_json: JsonOpt = False) -> None:
     if as_json:
         _print_json(data)
         return
+    console.print(f"[bold]{data['articles']}[/bold] articles, "
+                  f"[bold]{data['quarantined']}[/bold] quarantined")
     for section, counts in data.items():
-        console.print(f"[bold]{section}[/bold]: {counts}")
+        if isinstance(counts, dict):
+            table = Table(section, "count", title=None)
+            for key, count in sorted(counts.items(), key=lambda kv: -kv[1]):
+                table.add_row(str(key), str(count))
+            console.print(table)
 
 
 def _stats() -> dict[str, Any]:
