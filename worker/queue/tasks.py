@@ -69,7 +69,9 @@ def pipeline_task(name: str, queue: str, on_give_up: OnGiveUp) -> Callable[[Body
                 body(payload)
                 return
             except TransientError as exc:
-                raise retry_later(exc, backoff()) from exc
+                # A server's Retry-After (429/503) is a floor for the next try.
+                hint = getattr(exc, "retry_after_s", None) or 0
+                raise retry_later(exc, max(backoff(), int(hint))) from exc
             except QuarantineError as exc:
                 failure: BaseException = exc
             except Exception as exc:  # includes SoftTimeLimitExceeded
