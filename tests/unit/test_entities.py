@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from worker.enrich.annotate import annotate_text
-from worker.enrich.entities import merge_mentions, text_chunks
+from worker.enrich.entities import text_chunks
+from worker.enrich.normalise import normalise_entities
 from worker.enrich.pipelines import parse_language_table
 from worker.record import Mention
 
@@ -26,7 +27,7 @@ def test_long_paragraph_cut_at_sentence_ends_and_nothing_lost() -> None:
 def test_merge_groups_case_variants_and_counts() -> None:
     ms = [Mention(text=t, label=lbl, start=0, end=1) for t, lbl in
           [("Kremlin", "ORG"), ("kremlin", "ORG"), ("Putin", "PER"), ("Kremlin", "ORG")]]
-    [kremlin, putin] = merge_mentions(ms)
+    [kremlin, putin] = normalise_entities(ms, "en")
     assert (kremlin.key, kremlin.count, kremlin.surface_forms) == (
         "ORG:kremlin", 3, ["Kremlin", "kremlin"])
     assert putin.count == 1

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from worker.record import Entity, Mention
+from worker.record import Mention
 
 # spaCy's own limit is 1,000,000 characters; we stay far below it so memory stays flat.
 MAX_CHUNK_CHARS = 50_000
@@ -58,23 +58,3 @@ def extract_mentions(nlp: Any, text: str, labels: dict[str, str]) -> list[Mentio
 def entity_name(surface: str) -> str:
     """Display name of a mention: inner whitespace collapsed, edge punctuation dropped."""
     return " ".join(surface.split()).strip(" .,;:\"'“”‘’«»()")
-
-
-def merge_mentions(mentions: list[Mention]) -> list[Entity]:
-    """One entity per (label, case-folded name), most mentioned first."""
-    groups: dict[str, Entity] = {}
-    for mention in mentions:
-        name = entity_name(mention.text)
-        if not name:
-            continue
-        key = f"{mention.label}:{name.casefold()}"
-        entity = groups.get(key)
-        if entity is None:
-            groups[key] = Entity(
-                key=key, name=name, label=mention.label, surface_forms=[mention.text], count=1
-            )
-        else:
-            entity.count += 1
-            if mention.text not in entity.surface_forms:
-                entity.surface_forms.append(mention.text)
-    return sorted(groups.values(), key=lambda e: (-e.count, e.key))

@@ -12,9 +12,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
-from worker.settings import get_settings
+from worker.enrich.pipelines import language_config
 
 SHORT_TEXT_LETTERS = 200
 _MIN_RELIABLE_LETTERS = 20
@@ -44,9 +42,7 @@ def _py3langid() -> Any:
 @functools.cache
 def detection_languages() -> tuple[str, ...]:
     """Languages the cross-check chooses among (config/languages.yaml)."""
-    path = get_settings().config_dir / "languages.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return tuple(data.get("detection_languages") or ())
+    return tuple(language_config().get("detection_languages") or ())
 
 
 @functools.cache

@@ -52,11 +52,11 @@ def parse_language_table(data: dict[str, Any]) -> dict[str, PipelineSpec]:
 @functools.cache
 def language_table() -> dict[str, PipelineSpec]:
     """The configured table, read once per process."""
-    return parse_language_table(_language_config())
+    return parse_language_table(language_config())
 
 
 @functools.cache
-def _language_config() -> dict[str, Any]:
+def language_config() -> dict[str, Any]:
     path = get_settings().config_dir / "languages.yaml"
     data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
     return data
@@ -64,7 +64,7 @@ def _language_config() -> dict[str, Any]:
 
 def abbreviations() -> dict[str, tuple[str, ...]]:
     """Per-language abbreviations that must not end a sentence."""
-    table = _language_config().get("abbreviations") or {}
+    table = language_config().get("abbreviations") or {}
     return {str(lang): tuple(str(a) for a in items) for lang, items in table.items()}
 
 

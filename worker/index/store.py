@@ -195,11 +195,7 @@ class ElasticStore:
 
     def get_many(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         """Documents by id (missing ids are left out)."""
-        if not ids:
-            return {}
-        with transient_errors():
-            response = self.client.mget(index=self.alias, ids=ids)
-        return {d["_id"]: d["_source"] for d in response["docs"] if d.get("found")}
+        return {doc_id: doc.source for doc_id, doc in self.current(ids).items()}
 
     def aggregate(self, aggregations: dict[str, Any]) -> dict[str, Any]:
         """Run aggregations over all articles; returns the raw response."""
