@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -10,13 +11,16 @@ import spacy
 from worker.enrich.ner_training import (
     Sentence,
     augment_casing,
+    augment_mentions,
     bio_to_spans,
     lowercase_sentence,
     map_tag,
+    mention_pool,
     parse_tsv,
     prepare_sentences,
     read_tsv,
     repair_bio,
+    replace_mentions,
     sentence_to_doc,
     sentences_to_docbin,
     titlecase_entities,
@@ -125,3 +129,25 @@ def test_sentence_to_doc_and_docbin_roundtrip() -> None:
     docs = list(sentences_to_docbin(nlp, [s]).get_docs(nlp.vocab))
     ents = [(e.text, e.label_) for e in docs[0].ents]
     assert ents == [("Joko Widodo", "PER"), ("Jakarta", "LOC")]
+
+
+def test_replace_mentions_swaps_entities_for_same_label_and_keeps_context() -> None:
+    donor = Sentence(("Sri", "Mulyani", "di", "Surabaya"), ("B-PER", "I-PER", "O", "B-LOC"))
+    target = Sentence(("Jokowi", "ke", "Bandung", "."), ("B-PER", "O", "B-LOC", "O"))
+    pool = mention_pool([donor])
+    out = replace_mentions(target, pool, random.Random(0))
+    assert out == Sentence(
+        ("Sri", "Mulyani", "ke", "Surabaya", "."), ("B-PER", "I-PER", "O", "B-LOC", "O")
+    )
+
+
+def test_augment_mentions_adds_copies_of_sentences_with_entities_only() -> None:
+    sents = [
+        Sentence(("Jokowi", "ke", "Bandung"), ("B-PER", "O", "B-LOC")),
+        Sentence(("hujan", "deras"), ("O", "O")),
+    ]
+    out = augment_mentions(sents, copies=2, seed=0)
+    assert out[:2] == sents
+    assert len(out) == 4
+    assert all(s.tags == ("B-PER", "O", "B-LOC") for s in out[2:])
+    assert augment_mentions(sents, copies=2, seed=0) == out  # seeded: reproducible

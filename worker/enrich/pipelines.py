@@ -76,6 +76,8 @@ def load_pipeline(language: str) -> Any | None:
         return None
     import spacy
 
+    import worker.enrich.ner_layers  # noqa: F401  (layers our own models are built from)
+
     nlp = spacy.load(spec.location, exclude=list(_UNUSED_COMPONENTS))
     tok2vec: Any = nlp.get_pipe("tok2vec") if "tok2vec" in nlp.pipe_names else None
     if tok2vec is not None and "ner" not in tok2vec.listening_components:
