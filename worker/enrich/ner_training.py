@@ -448,7 +448,7 @@ def render_model_card(report: dict[str, Any]) -> str:
         "From the repository root:",
         "",
         "```",
-        report.get("training_command") or training_command(int(report.get("seed", 0))),
+        report["training_command"],
         "```",
         "",
         "(`python -m worker train-ner --data DIR` calls the same `train_indonesian_ner`.)",
