@@ -12,6 +12,7 @@ from worker.enrich.ner_training import (
     Sentence,
     augment_casing,
     augment_mentions,
+    baseline_lines,
     bio_to_spans,
     lowercase_sentence,
     map_tag,
@@ -151,3 +152,10 @@ def test_augment_mentions_adds_copies_of_sentences_with_entities_only() -> None:
     assert len(out) == 4
     assert all(s.tags == ("B-PER", "O", "B-LOC") for s in out[2:])
     assert augment_mentions(sents, copies=2, seed=0) == out  # seeded: reproducible
+
+
+def test_model_card_says_when_a_split_is_below_its_baseline() -> None:
+    report = {"valid": {"nergrit": {"f": 0.717}, "nerp": {"f": 0.752}}}
+    lines = baseline_lines(report)
+    assert any("nergrit" in line and "above" in line for line in lines)
+    assert any("nerp" in line and "BELOW" in line for line in lines)
