@@ -256,11 +256,12 @@ def train_ner(
     output: Annotated[Path, typer.Option(help="Where the model is written.")] = (
         PROJECT_ROOT / "worker" / "models" / "id_news_ner"
     ),
+    seed: Annotated[int | None, typer.Option(help="Default: the shipped model's seed.")] = None,
 ) -> None:
     """Train the Indonesian NER model from a data folder (train splits; valid for selection)."""
-    from worker.enrich.ner_training import train_indonesian_ner
+    from worker.enrich.ner_training import SHIPPED_SEED, train_indonesian_ner
 
-    report = train_indonesian_ner(data, output)
+    report = train_indonesian_ner(data, output, seed=SHIPPED_SEED if seed is None else seed)
     _print_json(report)
 
 

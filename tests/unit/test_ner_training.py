@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import spacy
+from spacy.tokens import DocBin
 
 from worker.enrich.ner_training import (
     Sentence,
@@ -14,6 +15,7 @@ from worker.enrich.ner_training import (
     augment_mentions,
     baseline_lines,
     bio_to_spans,
+    build_corpora,
     lowercase_sentence,
     map_tag,
     mention_pool,
@@ -25,6 +27,8 @@ from worker.enrich.ner_training import (
     sentence_to_doc,
     sentences_to_docbin,
     titlecase_entities,
+    train_entity_patterns,
+    training_command,
 )
 
 TSV = "Joko\tB-PERSON\nWidodo\tI-PERSON\nke\tO\nJakarta\tB-PLACE\n\n\nbakso\tB-FNB\nenak\tO\n"
@@ -159,3 +163,54 @@ def test_model_card_says_when_a_split_is_below_its_baseline() -> None:
     lines = baseline_lines(report)
     assert any("nergrit" in line and "above" in line for line in lines)
     assert any("nerp" in line and "BELOW" in line for line in lines)
+
+
+def test_select_on_limits_the_checkpoint_dev_set_to_one_corpus(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = {
+        "nergrit": "Joko\tB-PERSON\nke\tO\nJakarta\tB-PLACE\n",
+        "nerp": "bakso\tB-FNB\nenak\tO\n\nkota\tO\nmedan\tB-PLC\n",
+    }
+    for corpus, text in rows.items():
+        for split in ("train", "valid"):
+            (data / f"{corpus}-{split}.tsv").write_text(text, encoding="utf-8")
+    nlp = spacy.blank("id")
+
+    def dev_texts(out: Path) -> list[str]:
+        return [d.text.strip() for d in DocBin().from_disk(out / "dev.spacy").get_docs(nlp.vocab)]
+
+    build_corpora(data, tmp_path / "all")
+    assert dev_texts(tmp_path / "all") == ["Joko ke Jakarta", "bakso enak", "kota medan"]
+    build_corpora(data, tmp_path / "nerp", select_on=["nerp"])
+    assert dev_texts(tmp_path / "nerp") == ["bakso enak", "kota medan"]
+    # training data is the same either way: selection only changes the dev set
+    train = {
+        out: len(DocBin().from_disk(tmp_path / out / "train.spacy"))
+        for out in ("all", "nerp")
+    }
+    assert train["all"] == train["nerp"] == 6
+
+
+def test_train_gazetteer_keeps_consistent_entities_and_skips_ambiguous_words() -> None:
+    def sent(text: str, tags: str) -> Sentence:
+        return Sentence(tuple(text.split()), tuple(tags.split()))
+
+    sentences = [
+        sent("Polda Metro Jaya menangkap dua orang", "B-ORG I-ORG I-ORG O O O"),
+        sent("polda metro jaya menolak", "B-ORG I-ORG I-ORG O"),
+        sent("konser di Bandung", "B-EVENT O B-LOC"),
+        sent("konser itu batal", "B-EVENT O O"),
+        sent("tiket konser habis", "O O O"),  # "konser" not labelled here
+        sent("bakso Solo", "B-FOOD B-LOC"),  # seen once only
+    ]
+    patterns = train_entity_patterns(sentences, min_count=2, min_share=0.9)
+    assert patterns == [{"label": "ORG", "pattern": "polda metro jaya"}]
+    lenient = train_entity_patterns(sentences, min_count=2, min_share=0.6)
+    assert {"label": "EVENT", "pattern": "konser"} in lenient
+
+
+def test_training_command_names_the_checkpoint_selection_it_used() -> None:
+    assert "--select-on" not in training_command(0)
+    assert "--select-on" not in training_command(0, ["nergrit", "nerp"])
+    assert training_command(3, ["nerp"]).endswith("--seed 3 --select-on nerp")
