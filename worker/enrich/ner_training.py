@@ -345,19 +345,28 @@ def add_ruler(nlp: Language, name: str, patterns: list[dict[str, str]]) -> None:
     ruler.add_patterns(patterns)
 
 
+def no_split_loses(before: dict[str, float], after: dict[str, float]) -> bool:
+    """A ruler earns its place only if no valid split loses F: a gain on one split does not
+    buy a loss on the other (the worker's own gazetteer already adds missed country names)."""
+    return all(after[c] >= before[c] for c in before)
+
+
 def keep_if_it_helps(
-    nlp: Language, data_dir: Path, name: str, patterns: list[dict[str, str]]
-) -> str:
-    """Add a ruler and keep it only if no valid split loses F (a gain on one split does not
-    buy a loss on the other: the worker's own gazetteer already adds missed country names)."""
-    before = valid_f(nlp, data_dir)
+    nlp: Language,
+    data_dir: Path,
+    name: str,
+    patterns: list[dict[str, str]],
+    before: dict[str, float],
+) -> tuple[str, dict[str, float]]:
+    """Add a ruler, keep it if no split loses; return the verdict and the pipeline's scores."""
     add_ruler(nlp, name, patterns)
     after = valid_f(nlp, data_dir)
-    kept = all(after[c] >= before[c] for c in before)
+    kept = no_split_loses(before, after)
     if not kept:
         nlp.remove_pipe(name)
     scores = ", ".join(f"{c} F {before[c]:.4f} -> {after[c]:.4f}" for c in CORPORA)
-    return f"{name} ({len(patterns)} patterns): {scores} ({'kept' if kept else 'dropped'})"
+    verdict = f"{name} ({len(patterns)} patterns): {scores} ({'kept' if kept else 'dropped'})"
+    return verdict, after if kept else before
 
 
 def score_split(
@@ -656,13 +665,17 @@ def ship_model(
 ) -> dict[str, object]:
     """Turn a trained checkpoint into the shipped folder: gazetteers, meta, scores, card."""
     nlp = spacy.load(best_dir)
-    effects = []
+    rulers: list[tuple[str, list[dict[str, str]]]] = []
     if country_gazetteer:
-        effects.append(keep_if_it_helps(nlp, data_dir, "entity_ruler", country_patterns()))
+        rulers.append(("entity_ruler", country_patterns()))
     if train_gazetteer:
         train = [s for c in CORPORA for s in load_corpus(data_dir, c, "train")[0]]
-        patterns = train_entity_patterns(train)
-        effects.append(keep_if_it_helps(nlp, data_dir, "train_gazetteer", patterns))
+        rulers.append(("train_gazetteer", train_entity_patterns(train)))
+    effects = []
+    scores = valid_f(nlp, data_dir) if rulers else {}
+    for name, patterns in rulers:  # each ruler is judged against the pipeline kept so far
+        effect, scores = keep_if_it_helps(nlp, data_dir, name, patterns, scores)
+        effects.append(effect)
     gazetteer_effect = "; ".join(effects) or "not tried"
     nlp.meta.update(
         {
