@@ -19,6 +19,7 @@ from worker.enrich.ner_training import (
     lowercase_sentence,
     map_tag,
     mention_pool,
+    no_split_loses,
     parse_tsv,
     prepare_sentences,
     read_tsv,
@@ -214,3 +215,9 @@ def test_training_command_names_the_checkpoint_selection_it_used() -> None:
     assert "--select-on" not in training_command(0)
     assert "--select-on" not in training_command(0, ["nergrit", "nerp"])
     assert training_command(3, ["nerp"]).endswith("--seed 3 --select-on nerp")
+
+
+def test_a_ruler_that_costs_one_split_f_is_not_kept_for_a_gain_on_the_other() -> None:
+    before = {"nergrit": 0.7172, "nerp": 0.7586}
+    assert no_split_loses(before, {"nergrit": 0.7172, "nerp": 0.7595})
+    assert not no_split_loses(before, {"nergrit": 0.7205, "nerp": 0.7575})  # the country ruler
