@@ -65,6 +65,13 @@ class Settings(BaseSettings):
     feed_polling_enabled: bool = Field(True, description="Beat polls the registered feeds.")
     feed_schedule_interval_s: float = Field(60.0, gt=0, description="Seconds between due checks.")
 
+    nlp_blas_threads: int = Field(
+        1, ge=1, description="BLAS threads per process running NLP (workers scale by process)."
+    )
+    nlp_use_blis: bool = Field(
+        False, description="Matrix products via thinc's blis instead of numpy's OpenBLAS."
+    )
+
     dev_es_heap: str = Field("512m", description="Heap of the dev/test Elasticsearch node.")
     log_level: str = Field("INFO", description="Log level of workers and CLI.")
 
