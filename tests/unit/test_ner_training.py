@@ -5,10 +5,12 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import numpy
 import pytest
 import spacy
 from spacy.tokens import DocBin
 
+from worker.enrich import ner_training
 from worker.enrich.ner_training import (
     Sentence,
     augment_casing,
@@ -16,6 +18,7 @@ from worker.enrich.ner_training import (
     baseline_lines,
     bio_to_spans,
     build_corpora,
+    choose_relabel_margin,
     lowercase_sentence,
     map_tag,
     mention_pool,
@@ -23,6 +26,7 @@ from worker.enrich.ner_training import (
     parse_tsv,
     prepare_sentences,
     read_tsv,
+    relabeller_examples,
     repair_bio,
     replace_mentions,
     sentence_to_doc,
@@ -166,8 +170,8 @@ def test_model_card_says_when_a_split_is_below_its_baseline() -> None:
     assert any("nerp" in line and "BELOW" in line for line in lines)
 
 
-def test_select_on_limits_the_checkpoint_dev_set_to_one_corpus(tmp_path: Path) -> None:
-    data = tmp_path / "data"
+def write_corpora(data: Path) -> None:
+    """A tiny data folder: the same sentences in each corpus's train and valid split."""
     data.mkdir()
     rows = {
         "nergrit": "Joko\tB-PERSON\nke\tO\nJakarta\tB-PLACE\n",
@@ -176,6 +180,11 @@ def test_select_on_limits_the_checkpoint_dev_set_to_one_corpus(tmp_path: Path) -
     for corpus, text in rows.items():
         for split in ("train", "valid"):
             (data / f"{corpus}-{split}.tsv").write_text(text, encoding="utf-8")
+
+
+def test_select_on_limits_the_checkpoint_dev_set_to_one_corpus(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    write_corpora(data)
     nlp = spacy.blank("id")
 
     def dev_texts(out: Path) -> list[str]:
@@ -221,3 +230,47 @@ def test_a_ruler_that_costs_one_split_f_is_not_kept_for_a_gain_on_the_other() ->
     before = {"nergrit": 0.7172, "nerp": 0.7586}
     assert no_split_loses(before, {"nergrit": 0.7172, "nerp": 0.7595})
     assert not no_split_loses(before, {"nergrit": 0.7205, "nerp": 0.7575})  # the country ruler
+
+
+def test_relabeller_learns_every_train_span_in_both_casings(tmp_path: Path) -> None:
+    write_corpora(tmp_path / "data")
+    examples = relabeller_examples(tmp_path / "data")
+    by_label: dict[str, list[list[str]]] = {}
+    for feats, label in examples:
+        by_label.setdefault(label, []).append(feats)
+    assert sorted((k, len(v)) for k, v in by_label.items()) == [("FOOD", 2), ("LOC", 4), ("PER", 2)]
+    # NERGrit as written and lower-cased; NERP lower-case and with the entity title-cased
+    assert sorted("CAP=True" in f for f in by_label["PER"]) == [False, True]
+    assert sorted("LOWERTEXT=True" in f for f in by_label["FOOD"]) == [False, True]
+    assert sum("S=jakarta" in f for f in by_label["LOC"]) == 2
+
+
+def test_relabel_margin_is_picked_on_the_selection_split_and_never_costs_a_split(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nlp = spacy.blank("id")
+    nlp.add_pipe("ner")
+    before = {"nergrit": 0.717, "nerp": 0.759}
+    by_margin = {  # margin 4 is best on nerp but costs nergrit: not allowed
+        4.0: {"nergrit": 0.716, "nerp": 0.770},
+        8.0: {"nergrit": 0.727, "nerp": 0.762},
+        12.0: {"nergrit": 0.722, "nerp": 0.767},
+    }
+    monkeypatch.setattr(ner_training, "RELABEL_MARGINS", tuple(by_margin))
+
+    def fake_valid_f(nlp: spacy.language.Language, data_dir: Path) -> dict[str, float]:
+        return by_margin[nlp.get_pipe(ner_training.RELABELLER).margin]  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(ner_training, "valid_f", fake_valid_f)
+    weights = numpy.zeros((1, len(ner_training.LABELS)))
+    verdict, scores = choose_relabel_margin(nlp, tmp_path, ["bias"], weights, before, ["nerp"])
+    assert scores == by_margin[12.0] and "kept at margin 12" in verdict
+    assert nlp.pipe_names == ["ner", ner_training.RELABELLER]
+    assert nlp.get_pipe(ner_training.RELABELLER).margin == 12.0  # type: ignore[attr-defined]
+
+    by_margin[8.0] = {"nergrit": 0.70, "nerp": 0.762}
+    by_margin[12.0] = {"nergrit": 0.71, "nerp": 0.767}
+    nlp.remove_pipe(ner_training.RELABELLER)
+    verdict, scores = choose_relabel_margin(nlp, tmp_path, ["bias"], weights, before, ["nerp"])
+    assert scores == before and verdict.endswith("(dropped)")
+    assert nlp.pipe_names == ["ner"]

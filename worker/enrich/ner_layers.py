@@ -155,3 +155,7 @@ def hash_char_embed(
     return cast(
         Model[list[Doc], list[Floats2d]], chain(concatenate(*parts), mix, ragged2list())
     )
+
+
+# The shipped model's other custom part: importing this module registers it too.
+from worker.enrich import entity_relabeller as _entity_relabeller  # noqa: E402,F401
