@@ -1,11 +1,11 @@
 """A second opinion on entity types: a span classifier that corrects confident NER mislabels.
 
-The transition-based NER finds spans well but mixes up their types (ORG tagged PER, PER tagged
-LOC: about a third of its errors on the Indonesian valid splits). This component looks at each
-found span from a different angle, a sparse linear model over the span's words, character
-n-grams and neighbours (an averaged perceptron trained on the train splits' gold spans), and
-changes the type only when its score beats NER's type by ``margin``. Spans are never added or
-moved, so it cannot create a boundary error.
+The transition-based NER often finds the right span but gives it the wrong type (ORG tagged
+PER, PER tagged LOC: a quarter of its wrong predictions on the Indonesian NERP valid split).
+This component looks at each found span from a different angle, a sparse linear model over
+the span's words, character n-grams and neighbours (an averaged perceptron trained on the
+train splits' gold spans), and changes the type only when its score beats NER's type by
+``margin``. Spans are never added or moved, so it cannot create a boundary error.
 """
 
 from __future__ import annotations
