@@ -725,6 +725,7 @@ def train_indonesian_ner(
             country_gazetteer=country_gazetteer,
             train_gazetteer=train_gazetteer,
             relabeller=relabeller,
+            select_on=select_on,
             extra={
                 "data": data_stats,
                 "seed": seed,
@@ -746,6 +747,7 @@ def ship_model(
     country_gazetteer: bool = True,
     train_gazetteer: bool = True,
     relabeller: bool = True,
+    select_on: Sequence[str] = SHIPPED_SELECT_ON,
     extra: dict[str, Any] | None = None,
 ) -> dict[str, object]:
     """Turn a trained checkpoint into the shipped folder: relabeller, gazetteers, meta, card."""
@@ -754,9 +756,8 @@ def ship_model(
     scores = valid_f(nlp, data_dir)
     if relabeller:
         features, weights = train_weights(relabeller_examples(data_dir), LABELS)
-        selection = (extra or {}).get("select_on") or list(CORPORA)
         effect, scores = choose_relabel_margin(
-            nlp, data_dir, features, weights, scores, selection
+            nlp, data_dir, features, weights, scores, select_on
         )
         effects.append(effect)
     rulers: list[tuple[str, list[dict[str, str]]]] = []
