@@ -234,7 +234,9 @@ def test_a_ruler_that_costs_one_split_f_is_not_kept_for_a_gain_on_the_other() ->
 
 def test_relabeller_learns_every_train_span_in_both_casings(tmp_path: Path) -> None:
     write_corpora(tmp_path / "data")
-    examples = relabeller_examples(tmp_path / "data")
+    data = tmp_path / "data"
+    train = {c: ner_training.load_corpus(data, c, "train")[0] for c in ner_training.CORPORA}
+    examples = relabeller_examples(train)
     by_label: dict[str, list[list[str]]] = {}
     for feats, label in examples:
         by_label.setdefault(label, []).append(feats)

@@ -377,12 +377,12 @@ def keep_if_it_helps(
 RELABEL_MARGINS: tuple[float, ...] = (4.0, 8.0, 12.0, 16.0, 24.0, 32.0)
 
 
-def relabeller_examples(data_dir: Path) -> list[tuple[list[str], str]]:
-    """(features, label) of every gold span in the train splits, in both casings like NER sees."""
+def relabeller_examples(train: dict[str, list[Sentence]]) -> list[tuple[list[str], str]]:
+    """(features, label) of every gold span in the train splits (corpus -> sentences), in both
+    casings like NER sees them."""
     examples: list[tuple[list[str], str]] = []
     for corpus, lower in CORPORA.items():
-        sents, _ = load_corpus(data_dir, corpus, "train")
-        for sent in augment_casing(sents, lower_cased_source=lower):
+        for sent in augment_casing(train[corpus], lower_cased_source=lower):
             lowered = [w.lower() for w in sent.words]
             lower_cased = is_lower_cased(" ".join(sent.words))
             for start, end, label in bio_to_spans(sent.tags):
@@ -615,7 +615,7 @@ def render_model_card(report: dict[str, Any]) -> str:
         "Indonesian ISO 3166 translations (short forms: text before a comma, government-form",
         "prefix such as `Federasi` dropped). `train_gazetteer`: entity strings the train",
         "splits label the same way at least twice and in at least 90 % of their occurrences.",
-        f"Measured on the valid splits, in order: {report.get('gazetteer_effect', 'n/a')}.",
+        f"Measured on the valid splits, in order: {report.get('component_effects', 'n/a')}.",
         "",
         "## Scores (valid splits, exact span match, spaCy Scorer)",
         "",
@@ -733,7 +733,6 @@ def train_indonesian_ner(
                 "overrides": dict(overrides or {}),
                 "weights": dict(weights or {}),
                 "mention_copies": mention_copies,
-                "select_on": list(select_on or CORPORA),
             },
         )
     return report
@@ -752,10 +751,11 @@ def ship_model(
 ) -> dict[str, object]:
     """Turn a trained checkpoint into the shipped folder: relabeller, gazetteers, meta, card."""
     nlp = spacy.load(best_dir)
+    train = {corpus: load_corpus(data_dir, corpus, "train")[0] for corpus in CORPORA}
     effects = []
     scores = valid_f(nlp, data_dir)
     if relabeller:
-        features, weights = train_weights(relabeller_examples(data_dir), LABELS)
+        features, weights = train_weights(relabeller_examples(train), LABELS)
         effect, scores = choose_relabel_margin(
             nlp, data_dir, features, weights, scores, select_on
         )
@@ -764,12 +764,12 @@ def ship_model(
     if country_gazetteer:
         rulers.append(("entity_ruler", country_patterns()))
     if train_gazetteer:
-        train = [s for c in CORPORA for s in load_corpus(data_dir, c, "train")[0]]
-        rulers.append(("train_gazetteer", train_entity_patterns(train)))
+        every_sentence = [s for sents in train.values() for s in sents]
+        rulers.append(("train_gazetteer", train_entity_patterns(every_sentence)))
     for name, patterns in rulers:  # each ruler is judged against the pipeline kept so far
         effect, scores = keep_if_it_helps(nlp, data_dir, name, patterns, scores)
         effects.append(effect)
-    gazetteer_effect = "; ".join(effects) or "not tried"
+    component_effects = "; ".join(effects) or "not tried"
     nlp.meta.update(
         {
             "name": "id_news_ner",
@@ -790,10 +790,9 @@ def ship_model(
     _strip_machine_paths(output_dir)
     report: dict[str, Any] = evaluate(output_dir, data_dir)
     report.update(extra or {})
-    report["gazetteer_effect"] = gazetteer_effect
-    report["training_command"] = training_command(
-        int(report.get("seed", 0)), report.get("select_on")
-    )
+    report["component_effects"] = component_effects
+    report["select_on"] = list(select_on)
+    report["training_command"] = training_command(int(report.get("seed", 0)), select_on)
     (output_dir / "scores.json").write_text(
         json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
