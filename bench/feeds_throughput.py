@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 import time
 
-from worker.sources.feeds import parse_feed
+from worker.sources.feed_documents import parse_feed
 
 
 def generated_rss(n_entries: int) -> bytes:

@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import httpcore
 import pytest
 
-from worker.sources.fetcher import (
+from worker.http import (
     BlockedAddressError,
     BodyTooLargeError,
     FetchConnectError,

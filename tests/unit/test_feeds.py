@@ -19,15 +19,17 @@ import pytest
 
 from worker.errors import QuarantineError, TooLargeError
 from worker.record import article_id
-from worker.sources import feeds, xml_guard
-from worker.sources.feeds import (
+from worker.sources import xml_guard
+from worker.sources.feed_documents import (
     FeedEntry,
+    NotAFeedError,
     ParsedFeed,
     entry_to_article,
     html_to_text,
     parse_feed,
+    xml_feeds,
 )
-from worker.sources.jsonfeed import NotAFeedError, parse_json_feed
+from worker.sources.feed_documents.json_feeds import parse_json_feed
 from worker.sources.xml_guard import HostileXmlError, check_xml
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "feeds"
@@ -128,7 +130,7 @@ def test_rss091_with_netscape_doctype_is_allowed_and_its_dtd_never_fetched(
         "Der Kieler Hafen hat im vergangenen Jahr so viele Güter umgeschlagen wie nie zuvor.")
     assert feed.entries[1].title == "Sturmflut: Deiche halten"
     # feedparser itself, handed the DOCTYPE, does not fetch it either.
-    feeds._feedparser_parse(body)
+    xml_feeds._feedparser_parse(body)
     assert network_calls == []
 
 
@@ -584,7 +586,7 @@ def test_feedparser_is_only_handed_byte_streams(name: str, feedparser_calls: lis
 def test_feedparser_is_never_given_a_string(feedparser_calls: list[object]) -> None:
     for url_or_path in ("https://attacker.example/feed", "file:///etc/passwd", "/etc/passwd"):
         with pytest.raises(TypeError):
-            feeds._feedparser_parse(url_or_path)  # type: ignore[arg-type]
+            xml_feeds._feedparser_parse(url_or_path)  # type: ignore[arg-type]
         with pytest.raises(TypeError):
             parse_feed(url_or_path)  # type: ignore[arg-type]
     assert feedparser_calls == []

@@ -12,8 +12,7 @@ from email.utils import format_datetime
 import pytest
 
 from worker.errors import QuarantineError, TooLargeError, TransientError
-from worker.settings import Settings
-from worker.sources.fetcher import (
+from worker.http import (
     BlockedAddressError,
     BodyTooLargeError,
     ContentEncodingError,
@@ -26,13 +25,10 @@ from worker.sources.fetcher import (
     SchemeNotAllowedError,
     TooManyRedirectsError,
     UpstreamError,
-    blocked_reason,
-    cache_ttl,
-    check_url,
-    decode_body,
-    parse_ip_literal,
-    parse_retry_after,
 )
+from worker.http.address_guard import blocked_reason, check_url, parse_ip_literal
+from worker.http.client import cache_ttl, decode_body, parse_retry_after
+from worker.settings import Settings
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 

@@ -1,4 +1,4 @@
-"""Feed files given as seeds (RSS, Atom, RDF, JSON Feed): parsed by ``worker.sources.feeds``.
+"""Feed files given as seeds (RSS, Atom, RDF, JSON Feed): parsed by ``feed_documents``.
 
 Each entry becomes an article through ``entry_to_article`` with ``feed_url`` = the seed file's
 location; the article's origin is then the seed file itself (or its archive member), like
@@ -19,12 +19,12 @@ from worker.sources.promo import strip_trailing_promo
 from worker.sources.seed_common import ReadContext
 
 if TYPE_CHECKING:
-    from worker.sources.feeds import FeedEntry
+    from worker.sources.feed_documents import FeedEntry
 
 
 def read_feed(raw: bytes, ctx: ReadContext, *, content_type: str | None = None) -> None:
     """A feed file: one article per entry."""
-    from worker.sources.feeds import entry_to_article, parse_feed
+    from worker.sources.feed_documents import entry_to_article, parse_feed
 
     feed = parse_feed(
         raw, content_type=content_type, max_entries=ctx.limits.max_records,

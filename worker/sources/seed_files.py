@@ -6,7 +6,7 @@ Formats (one reader module each):
 * ``.md``/``.markdown``: ``seed_markdown``.
 * ``.html``/``.htm``: ``seed_html`` (trafilatura main text via ``page_extract``).
 * ``.json``/``.jsonl``/``.ndjson``: ``seed_json``; a JSON Feed ``.json`` goes to ``seed_feed``.
-* ``.xml``/``.rss``/``.atom``/``.rdf``: ``seed_feed`` (``worker.sources.feeds``).
+* ``.xml``/``.rss``/``.atom``/``.rdf``: ``seed_feed`` (``worker.sources.feed_documents``).
 * ``.warc``: ``seed_warc``; ``.gz``/``.zip``: ``seed_archive`` (``a.warc.gz`` = gzip of a WARC).
 
 Errors: a problem with the file as a whole raises a QuarantineError from ``parse_seed_file``;

@@ -166,7 +166,8 @@ def _body(data: dict[str, Any]) -> list[str]:
 def _paragraphs(text: str) -> list[str]:
     """Paragraphs of a text field; HTML is reduced to text first (as feed bodies are)."""
     if _HTML_HINT.search(text):
-        from worker.sources.feeds import html_to_text  # feeds imports this package's modules
+        # Imported here: feed_documents imports this package's modules.
+        from worker.sources.feed_documents import html_to_text
 
         return [p for p in html_to_text(text).split("\n\n") if p]
     return line_paragraphs(text)

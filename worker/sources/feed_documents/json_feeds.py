@@ -1,4 +1,4 @@
-"""JSON Feed 1.0 / 1.1 (https://jsonfeed.org/version/1.1) read into plain records, leniently.
+"""JSON Feed 1.0 / 1.1 (https://jsonfeed.org/version/1.1) read leniently, then into entries.
 
 feedparser does not read JSON Feed, and the format is small enough to read ourselves: a
 wrong type in one field costs that field (with a warning), never the whole feed. Dates are
@@ -12,16 +12,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from worker.errors import QuarantineError
+from worker.sources.feed_documents.html_text import body_text
+from worker.sources.feed_documents.model import FeedEntry, NotAFeedError, Notes, ParsedFeed
 
 VERSION_PREFIXES = ("https://jsonfeed.org/version/", "http://jsonfeed.org/version/")
 _FORMATS = {"1": "json10", "1.0": "json10", "1.1": "json11"}
-
-
-class NotAFeedError(QuarantineError):
-    """The document is not a feed (HTML page, plain text, sitemap, other JSON, junk)."""
-
-    reason_code = "not_a_feed"
 
 
 @dataclass(slots=True)
@@ -176,4 +171,43 @@ def _item(raw: object, fields: _Fields) -> JsonFeedItem | None:
         authors=_authors(raw, fields),
         language=fields.text(raw, "language"),
         tags=[t for t in tags if isinstance(t, str)] if isinstance(tags, list) else [],
+    )
+
+
+def from_json(text: str, max_entries: int, max_field_chars: int, notes: Notes) -> ParsedFeed:
+    """A JSON Feed document as a ParsedFeed, its text fields reduced like an XML feed's."""
+    feed: JsonFeed = parse_json_feed(text, max_items=max_entries)
+    for warning in feed.warnings:
+        notes.add(warning)
+    if feed.item_count > max_entries:
+        notes.add(f"truncated to {max_entries} entries of {feed.item_count}")
+    entries: list[FeedEntry] = []
+    limit = max_field_chars
+    for item in feed.items:
+        content = body_text(item.content_html, "text/html") or body_text(
+            item.content_text, "text/plain")
+        entries.append(FeedEntry(
+            guid=notes.clip(item.id, "guid", limit),
+            url=notes.clip(item.url or item.external_url, "url", limit),
+            title=notes.clip(" ".join(item.title.split()) if item.title else None, "title",
+                             limit),
+            summary=notes.clip(body_text(item.summary, "text/plain"), "summary", limit),
+            content=notes.clip(content, "content", limit),
+            authors=[name[:limit] for name in item.authors] or list(feed.authors),
+            published=item.date_published,
+            updated=item.date_modified,
+            published_raw=item.date_published_raw,
+            updated_raw=item.date_modified_raw,
+            language=item.language or feed.language,
+        ))
+    if not entries:
+        notes.add("the feed has no entries")
+    return ParsedFeed(
+        format=feed.format,
+        title=notes.clip(feed.title, "feed title", limit),
+        link=feed.home_page_url,
+        language=feed.language,
+        ttl_minutes=None,
+        entries=entries,
+        entries_total=feed.item_count,
     )
