@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -10,31 +11,33 @@ import pytest
 import spacy
 from spacy.tokens import DocBin
 
-from worker.enrich import ner_training
-from worker.enrich.ner_training import (
+from worker.enrich.entity_relabeller import FACTORY as RELABELLER
+from worker.training import relabeller
+from worker.training.corpus import (
+    CORPORA,
+    LABELS,
     Sentence,
     augment_casing,
     augment_mentions,
-    baseline_lines,
     bio_to_spans,
     build_corpora,
-    choose_relabel_margin,
+    load_corpus,
     lowercase_sentence,
     map_tag,
     mention_pool,
-    no_split_loses,
     parse_tsv,
     prepare_sentences,
     read_tsv,
-    relabeller_examples,
     repair_bio,
     replace_mentions,
     sentence_to_doc,
     sentences_to_docbin,
     titlecase_entities,
-    train_entity_patterns,
-    training_command,
 )
+from worker.training.model_card import baseline_lines, render_model_card
+from worker.training.relabeller import choose_relabel_margin, relabeller_examples
+from worker.training.rulers import no_split_loses, train_entity_patterns
+from worker.training.train import DEFAULT_OUTPUT, training_command
 
 TSV = "Joko\tB-PERSON\nWidodo\tI-PERSON\nke\tO\nJakarta\tB-PLACE\n\n\nbakso\tB-FNB\nenak\tO\n"
 
@@ -226,6 +229,13 @@ def test_training_command_names_the_checkpoint_selection_it_used() -> None:
     assert training_command(3, ["nerp"]).endswith("--seed 3 --select-on nerp")
 
 
+def test_shipped_model_card_is_the_template_rendered_from_its_scores() -> None:
+    report = json.loads((DEFAULT_OUTPUT / "scores.json").read_text(encoding="utf-8"))
+    assert "python -m worker train-ner --data " in report["training_command"]
+    card = (DEFAULT_OUTPUT / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert render_model_card(report) == card
+
+
 def test_a_ruler_that_costs_one_split_f_is_not_kept_for_a_gain_on_the_other() -> None:
     before = {"nergrit": 0.7172, "nerp": 0.7586}
     assert no_split_loses(before, {"nergrit": 0.7172, "nerp": 0.7595})
@@ -235,7 +245,7 @@ def test_a_ruler_that_costs_one_split_f_is_not_kept_for_a_gain_on_the_other() ->
 def test_relabeller_learns_every_train_span_in_both_casings(tmp_path: Path) -> None:
     write_corpora(tmp_path / "data")
     data = tmp_path / "data"
-    train = {c: ner_training.load_corpus(data, c, "train")[0] for c in ner_training.CORPORA}
+    train = {c: load_corpus(data, c, "train")[0] for c in CORPORA}
     examples = relabeller_examples(train)
     by_label: dict[str, list[list[str]]] = {}
     for feats, label in examples:
@@ -258,21 +268,21 @@ def test_relabel_margin_is_picked_on_the_selection_split_and_never_costs_a_split
         8.0: {"nergrit": 0.727, "nerp": 0.762},
         12.0: {"nergrit": 0.722, "nerp": 0.767},
     }
-    monkeypatch.setattr(ner_training, "RELABEL_MARGINS", tuple(by_margin))
+    monkeypatch.setattr(relabeller, "RELABEL_MARGINS", tuple(by_margin))
 
     def fake_valid_f(nlp: spacy.language.Language, data_dir: Path) -> dict[str, float]:
-        return by_margin[nlp.get_pipe(ner_training.RELABELLER).margin]  # type: ignore[attr-defined]
+        return by_margin[nlp.get_pipe(RELABELLER).margin]  # type: ignore[attr-defined]
 
-    monkeypatch.setattr(ner_training, "valid_f", fake_valid_f)
-    weights = numpy.zeros((1, len(ner_training.LABELS)))
+    monkeypatch.setattr(relabeller, "valid_f", fake_valid_f)
+    weights = numpy.zeros((1, len(LABELS)))
     verdict, scores = choose_relabel_margin(nlp, tmp_path, ["bias"], weights, before, ["nerp"])
     assert scores == by_margin[12.0] and "kept at margin 12" in verdict
-    assert nlp.pipe_names == ["ner", ner_training.RELABELLER]
-    assert nlp.get_pipe(ner_training.RELABELLER).margin == 12.0  # type: ignore[attr-defined]
+    assert nlp.pipe_names == ["ner", RELABELLER]
+    assert nlp.get_pipe(RELABELLER).margin == 12.0  # type: ignore[attr-defined]
 
     by_margin[8.0] = {"nergrit": 0.70, "nerp": 0.762}
     by_margin[12.0] = {"nergrit": 0.71, "nerp": 0.767}
-    nlp.remove_pipe(ner_training.RELABELLER)
+    nlp.remove_pipe(RELABELLER)
     verdict, scores = choose_relabel_margin(nlp, tmp_path, ["bias"], weights, before, ["nerp"])
     assert scores == before and verdict.endswith("(dropped)")
     assert nlp.pipe_names == ["ner"]
