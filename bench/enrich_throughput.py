@@ -21,11 +21,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from worker.enrich.annotate import enrich_article  # noqa: E402
-from worker.enrich.pipelines import language_table, load_pipeline  # noqa: E402
+from worker.enrich.annotate import Enricher  # noqa: E402
+from worker.settings import get_settings  # noqa: E402
 from worker.record import Article, Origin, article_id  # noqa: E402
 from worker.sources.seed_files import parse_seed_bytes  # noqa: E402
 
+ENRICHER = Enricher.from_settings(get_settings())
 SAMPLES = {"id": "000_fbcae026f709bea4.txt", "en": "en_harbour_strike.txt",
            "fr": "fr_vendanges.txt"}
 
@@ -53,7 +54,7 @@ def words_per_second(language: str, words: int, repeats: int = 3) -> tuple[float
     The best of several passes is the pipeline's own speed; the median shows how much a
     shared (virtual) machine took away.
     """
-    nlp = load_pipeline(language)
+    nlp = ENRICHER.pipeline(language)
     assert nlp is not None, language
     paragraphs = [p for p in sample_text(language).split("\n\n") if p.strip()]
     batch, total = [], 0
@@ -79,12 +80,12 @@ def main() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
     start_rss = rss_mb()
-    for language in language_table():
-        load_pipeline(language)
+    for language in ENRICHER.languages:
+        ENRICHER.pipeline(language)
     loaded_rss = rss_mb()
-    print(f"rss before models: {start_rss:.0f} MiB, after loading {len(language_table())} "
+    print(f"rss before models: {start_rss:.0f} MiB, after loading {len(ENRICHER.languages)} "
           f"pipelines: {loaded_rss:.0f} MiB")
-    for language in language_table():
+    for language in ENRICHER.languages:
         best, median = words_per_second(language, args.words_per_lang, args.repeats)
         print(f"ner {language}: {best:,.0f} words/s (best of {args.repeats}; median {median:,.0f})")
 
@@ -96,7 +97,7 @@ def main() -> None:
         lang = list(texts)[n % len(texts)]
         title, _, body = texts[lang].partition("\n\n")
         body = f"{body}\n\nNomor {n}."  # every article distinct, as in a real stream
-        enrich_article(Article(id=article_id(url=None, title=title, body=body),
+        ENRICHER.enrich(Article(id=article_id(url=None, title=title, body=body),
                                origin=Origin(kind="seed", location=f"bench-{n}"),
                                title=title, body=body))
         if n == min(100, args.articles):

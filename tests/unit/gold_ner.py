@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from worker.enrich.annotate import annotate_text
+from tests.unit.shipped_config import ENRICHER
 
 Gold = list[tuple[str, list[tuple[str, str]]]]
 
@@ -61,7 +61,7 @@ def score(gold: Gold, language: str) -> dict[str, dict[str, float]]:
     fp: Counter[str] = Counter()
     fn: Counter[str] = Counter()
     for text, expected in gold:
-        predicted = {(m.text, m.label) for m in annotate_text(text, language).mentions}
+        predicted = {(m.text, m.label) for m in ENRICHER.annotate(text, language).mentions}
         wanted = set(expected)
         for _, label in predicted & wanted:
             tp[label] += 1

@@ -6,6 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from worker import cli
+from worker.cli import search
 
 STATS = {
     "articles": 4, "quarantined": 1, "languages": {"id": 1, "en": 3}, "sources": {"seed": 4},
@@ -15,7 +16,7 @@ STATS = {
 
 
 def test_stats_tables(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "_stats", lambda: STATS)
+    monkeypatch.setattr(search, "collect_stats", lambda: STATS)
     result = CliRunner().invoke(cli.app, ["stats"])
     assert result.exit_code == 0, result.output
     assert "4 articles, 1 quarantined" in result.output

@@ -13,8 +13,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PROBE = """
 import json
 from threadpoolctl import threadpool_info
-from worker.enrich.pipelines import load_pipeline
-nlp = load_pipeline("id")
+from worker.enrich.pipelines import NlpConfig, load_pipeline
+from worker.settings import get_settings
+nlp = load_pipeline("id", NlpConfig.from_settings(get_settings()))
 ops = {name: bool(pipe.model.ops.use_blis) for name, pipe in nlp.pipeline if hasattr(pipe, "model")}
 threads = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
 doc = nlp("Presiden Joko Widodo berkunjung ke Bandung.")

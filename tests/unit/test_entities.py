@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from worker.enrich.annotate import annotate_text
+from tests.unit.shipped_config import ENRICHER, TABLES
 from worker.enrich.entities import text_chunks
 from worker.enrich.normalise import normalise_entities
 from worker.enrich.pipelines import parse_language_table
@@ -27,7 +27,7 @@ def test_long_paragraph_cut_at_sentence_ends_and_nothing_lost() -> None:
 def test_merge_groups_case_variants_and_counts() -> None:
     ms = [Mention(text=t, label=lbl, start=0, end=1) for t, lbl in
           [("Kremlin", "ORG"), ("kremlin", "ORG"), ("Putin", "PER"), ("Kremlin", "ORG")]]
-    [kremlin, putin] = normalise_entities(ms, "en")
+    [kremlin, putin] = normalise_entities(ms, "en", tables=TABLES)
     assert (kremlin.key, kremlin.count, kremlin.surface_forms) == (
         "ORG:kremlin", 3, ["Kremlin", "kremlin"])
     assert putin.count == 1
@@ -36,7 +36,7 @@ def test_merge_groups_case_variants_and_counts() -> None:
 def test_english_entities_with_offsets_into_the_given_text() -> None:
     text = ("Dock workers returned to work.\n\nUnion negotiator Niek Stam said "
             "Maersk ships would return to the port of Rotterdam in the Netherlands.")
-    result = annotate_text(text)
+    result = ENRICHER.annotate(text)
     assert result.language.language == "en"
     assert result.ner_status == "ok"
     for m in result.mentions:
@@ -48,7 +48,7 @@ def test_english_entities_with_offsets_into_the_given_text() -> None:
 
 
 def test_language_without_a_model_gets_no_guessed_entities() -> None:
-    result = annotate_text("Die Deutsche Bahn will ab Dezember mehr Schnellzüge zwischen "
+    result = ENRICHER.annotate("Die Deutsche Bahn will ab Dezember mehr Schnellzüge zwischen "
                            "Berlin und München einsetzen, sagte Volker Wissing am Montag.")
     assert result.language.language == "de"
     assert result.ner_status == "unsupported"

@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from worker.feeds.config import FeedConfig, FeedState
 from worker.feeds.poll import PollOutcome, entry_key, poll_feed
-from worker.feeds.registry import FeedConfig, FeedState
+from worker.http import FetchPolicy, FetchResult, RateLimitedError, UpstreamError
 from worker.settings import Settings
-from worker.sources.fetcher import FetchResult, RateLimitedError, UpstreamError
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 CFG = FeedConfig(url="https://news.example.org/feed.xml", interval_minutes=15)
 SETTINGS = Settings(_env_file=None)  # type: ignore[call-arg]
+POLICY = FetchPolicy.from_settings(SETTINGS)
 
 
 def rss(*titles: str) -> bytes:
@@ -49,8 +50,8 @@ class FakeFetch:
 
 def run(fetch: FakeFetch, state: FeedState, seen: dict[str, str] | None = None,
         now: datetime = NOW) -> PollOutcome:
-    return poll_feed(CFG, state, SETTINGS, fetch=fetch, seen=lambda keys: seen or {},
-                     job_id="j", now=now)
+    return poll_feed(CFG, state, SETTINGS, fetch=fetch, policy=POLICY,
+                     seen=lambda keys: seen or {}, job_id="j", now=now)
 
 
 def test_first_poll_returns_entries_and_remembers_validators() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from tests.unit.shipped_config import TABLES
 from worker.index.documents import QuarantineEntry, article_document, quarantine_document
 from worker.index.queries import parse_entity_filter, search_body
 from worker.index.templates import load_template, mapped_fields
@@ -31,7 +32,7 @@ def test_templates_are_strict_and_cover_every_document_field() -> None:
     assert template["index_patterns"] == ["news-articles-*"]
     mappings = template["template"]["mappings"]
     assert mappings["dynamic"] == "strict"
-    doc = article_document(_article())
+    doc = article_document(_article(), TABLES)
     assert set(doc) <= mapped_fields(template)
     assert set(doc["entities"][0]) <= set(mappings["properties"]["entities"]["properties"])
     assert doc["entity_keys"] == ["PER:vladimir putin"]

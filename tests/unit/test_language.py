@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit.shipped_config import DETECTION_LANGUAGES
 from worker.enrich.language import detect_language
 
 SAMPLE = Path(__file__).resolve().parents[2] / "seeds" / "000_fbcae026f709bea4.txt"
 
 
 def test_sample_article_is_reliably_indonesian() -> None:
-    guess = detect_language(SAMPLE.read_text(encoding="utf-8"))
+    guess = detect_language(SAMPLE.read_text(encoding="utf-8"), DETECTION_LANGUAGES)
     assert (guess.language, guess.reliable) == ("id", True)
     assert guess.confidence >= 0.9
 
@@ -35,7 +36,7 @@ def test_sample_article_is_reliably_indonesian() -> None:
     ],
 )
 def test_short_texts(text: str, language: str) -> None:
-    assert detect_language(text).language == language
+    assert detect_language(text, DETECTION_LANGUAGES).language == language
 
 
 def test_mixed_text_takes_the_dominant_language() -> None:
@@ -44,10 +45,10 @@ def test_mixed_text_takes_the_dominant_language() -> None:
         "menjaga stabilitas harga pangan, termasuk beras dan minyak goreng, menjelang akhir "
         "tahun. \"We will keep prices stable,\" he told reporters in English."
     )
-    assert detect_language(text).language == "id"
+    assert detect_language(text, DETECTION_LANGUAGES).language == "id"
 
 
 def test_very_short_or_empty_text_is_not_reliable() -> None:
-    assert detect_language("OK").reliable is False
-    empty = detect_language("12345 !!!")
+    assert detect_language("OK", DETECTION_LANGUAGES).reliable is False
+    empty = detect_language("12345 !!!", DETECTION_LANGUAGES)
     assert (empty.language, empty.reliable) == (None, False)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from worker.enrich.annotate import annotate_text
+from tests.unit.shipped_config import CONFIG_DIR, ENRICHER, TABLES
 from worker.enrich.normalise import (
     EntityTables,
     build_tables,
@@ -80,20 +80,20 @@ def _by_key(entities: list[Entity]) -> dict[str, Entity]:
 def test_personal_titles_are_stripped_per_language(
     text: str, language: str | None, expected: str
 ) -> None:
-    assert strip_titles(text, language, personal=True) == expected
+    assert strip_titles(text, language, personal=True, tables=TABLES) == expected
 
 
 def test_leading_the_goes_from_every_label_but_titles_only_from_people() -> None:
-    assert strip_titles("The White House", "en", personal=False) == "White House"
-    assert strip_titles("the Kremlin", "en", personal=False) == "Kremlin"
-    assert strip_titles("President Hotel", "en", personal=False) == "President Hotel"
+    assert strip_titles("The White House", "en", personal=False, tables=TABLES) == "White House"
+    assert strip_titles("the Kremlin", "en", personal=False, tables=TABLES) == "Kremlin"
+    assert strip_titles("President Hotel", "en", personal=False, tables=TABLES) == "President Hotel"
 
 
 # --- merging within a document ---------------------------------------------------------------
 
 
 def test_putin_variants_become_one_person(bare: EntityTables) -> None:
-    for tables in (bare, default_tables()):
+    for tables in (bare, default_tables(CONFIG_DIR)):
         ms = _mentions(("Putin", "PER"), ("Mr. Putin", "PER"), ("Vladimir Putin", "PER"))
         [putin] = normalise_entities(ms, "en", tables=tables)
         assert (putin.key, putin.name, putin.label, putin.count) == (
@@ -114,7 +114,7 @@ def test_surname_and_arabic_particles_merge_into_the_full_name(bare: EntityTable
 
 
 def test_a_surname_shared_by_two_full_names_stays_apart(bare: EntityTables) -> None:
-    for tables in (bare, default_tables()):
+    for tables in (bare, default_tables(CONFIG_DIR)):
         ms = _mentions(("Obama", "PER"), ("Barack Obama", "PER"), ("Michelle Obama", "PER"),
                        ("Assad", "PER"), ("Bashar al-Assad", "PER"), ("Hafez al-Assad", "PER"))
         keys = {e.key: e.count for e in normalise_entities(ms, "en", tables=tables)}
@@ -139,8 +139,8 @@ def test_a_dominant_model_label_absorbs_stray_ones(bare: EntityTables) -> None:
 
 def test_unlinked_entity_keeps_a_stable_key(bare: EntityTables) -> None:
     ms = _mentions(("Niek Stam", "PER"), ("Mr. Stam", "PER"), ("Rotterdamse Haven", "ORG"))
-    first = normalise_entities(ms, "en")
-    again = normalise_entities(list(reversed(ms)), "en")
+    first = normalise_entities(ms, "en", tables=TABLES)
+    again = normalise_entities(list(reversed(ms)), "en", tables=TABLES)
     assert {e.key for e in first} == {e.key for e in again} == {
         "PER:niek stam", "ORG:rotterdamse haven"}
     stam = _by_key(first)["PER:niek stam"]
@@ -178,32 +178,32 @@ def test_names_link_across_languages(
     surfaces: list[tuple[str, str]], canonical_id: str, key: str
 ) -> None:
     for text, language in surfaces:
-        [entity] = normalise_entities(_mentions((text, "LOC")), language)
+        [entity] = normalise_entities(_mentions((text, "LOC")), language, tables=TABLES)
         assert (text, entity.canonical_id, entity.key) == (text, canonical_id, key)
 
 
 def test_people_link_across_spellings() -> None:
     for text in ("Vladimir Poutine", "M. Vladimir Poutine", "Presiden Vladimir Putin"):
-        [entity] = normalise_entities(_mentions((text, "PER")), None)
+        [entity] = normalise_entities(_mentions((text, "PER")), None, tables=TABLES)
         assert (entity.canonical_id, entity.name) == ("per:vladimir-putin", "Vladimir Putin")
-    [assad] = normalise_entities(_mentions(("Bachar el-Assad", "PER")), "fr")
+    [assad] = normalise_entities(_mentions(("Bachar el-Assad", "PER")), "fr", tables=TABLES)
     assert (assad.canonical_id, assad.key) == ("per:bashar-al-assad", "PER:bashar al-assad")
 
 
 def test_table_label_wins_over_the_model_label() -> None:
     ms = _mentions(("Kremlin", "LOC"), ("Kremlin", "PER"), ("Gedung Putih", "LOC"))
-    entities = _by_key(normalise_entities(ms, "id"))
+    entities = _by_key(normalise_entities(ms, "id", tables=TABLES))
     assert set(entities) == {"ORG:kremlin", "ORG:white house"}
     assert entities["ORG:kremlin"].count == 2
     assert entities["ORG:kremlin"].canonical_id == "org:kremlin"
 
 
 def test_links_respect_language_scope_and_model_labels() -> None:
-    [as_en] = normalise_entities(_mentions(("AS", "ORG")), "en")
+    [as_en] = normalise_entities(_mentions(("AS", "ORG")), "en", tables=TABLES)
     assert as_en.canonical_id is None  # "AS" is the United States in Indonesian only
-    [jordan] = normalise_entities(_mentions(("Jordan", "PER")), "en")
+    [jordan] = normalise_entities(_mentions(("Jordan", "PER")), "en", tables=TABLES)
     assert (jordan.key, jordan.canonical_id) == ("PER:jordan", None)
-    [country] = normalise_entities(_mentions(("Jordan", "LOC")), "en")
+    [country] = normalise_entities(_mentions(("Jordan", "LOC")), "en", tables=TABLES)
     assert country.canonical_id == "country:JO"
 
 
@@ -229,8 +229,8 @@ def test_entity_keys_serve_every_search_filter() -> None:
                    ("Gedung Putih", "LOC"), ("Trump", "PER"))
     article = Article(id="t1", origin=Origin(kind="seed", location="/s/a.txt"), title="",
                       body="x", language="id", mentions=ms,
-                      entities=normalise_entities(ms, "id"))
-    doc = article_document(article)
+                      entities=normalise_entities(ms, "id", tables=TABLES))
+    doc = article_document(article, TABLES)
     keys = set(doc["entity_keys"])
     assert {"country:SY", "org:white-house", "per:vladimir-putin"} <= keys
     for value in ("LOC:Suriah", "LOC:Syria", "country:SY", "ORG:Gedung Putih",
@@ -247,9 +247,9 @@ def test_normalising_is_fast() -> None:
     names = [("Suriah", "LOC"), ("Mr. Putin", "PER"), ("Vladimir Putin", "PER"), ("AS", "LOC"),
              ("Gedung Putih", "ORG"), ("Niek Stam", "PER"), ("Stam", "PER"), ("Obama", "PER")]
     ms = _mentions(*(names * 250))
-    default_tables()
+    default_tables(CONFIG_DIR)
     started = time.perf_counter()
-    entities = normalise_entities(ms, "id")
+    entities = normalise_entities(ms, "id", tables=TABLES)
     per_mention = (time.perf_counter() - started) / len(ms)
     assert sum(e.count for e in entities) == len(ms)
     assert per_mention < 0.0002, f"{per_mention * 1e6:.0f} µs per mention"
@@ -258,7 +258,7 @@ def test_normalising_is_fast() -> None:
 def test_real_english_pipeline_merges_putin() -> None:
     text = ("Mr. Putin met reporters in Moscow on Monday. Vladimir Putin said the talks with "
             "the White House had been useful.")
-    result = annotate_text(text, "en")
+    result = ENRICHER.annotate(text, "en")
     people = [e for e in result.entities if "Putin" in e.name]
     assert len(people) == 1
     [putin] = people

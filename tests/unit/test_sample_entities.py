@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from worker.enrich.annotate import enrich_article
+from tests.unit.shipped_config import CONFIG_DIR, ENRICHER
 from worker.enrich.gazetteer import apply_gazetteer
 from worker.record import Mention, Origin
 from worker.sources.seed_files import parse_seed_bytes
@@ -15,7 +15,7 @@ SAMPLE = Path(__file__).resolve().parents[2] / "seeds" / "000_fbcae026f709bea4.t
 def _sample_entities() -> dict[str, tuple[str, int, list[str]]]:
     [article] = parse_seed_bytes(SAMPLE.read_bytes(), Origin(kind="seed", location="s.txt"),
                                  max_bytes=10**6, max_text_chars=10**6)
-    enriched = enrich_article(article)
+    enriched = ENRICHER.enrich(article)
     assert (enriched.language, enriched.ner_status) == ("id", "ok")
     return {e.name: (e.label, e.count, e.surface_forms) for e in enriched.entities}
 
@@ -47,7 +47,7 @@ def test_gazetteer_adds_missed_names_and_prefers_longer_table_names() -> None:
     text = "Pasukan ISIS mundur. Organisasi untuk Keamanan dan Kerja Sama di Eropa hadir."
     eropa = text.index("Eropa")
     model = [Mention(text="Eropa", label="LOC", start=eropa, end=eropa + 5)]
-    result = apply_gazetteer(text, "id", model)
+    result = apply_gazetteer(text, "id", model, CONFIG_DIR)
     assert [(m.text, m.label) for m in result] == [
         ("ISIS", "ORG"), ("Organisasi untuk Keamanan dan Kerja Sama di Eropa", "ORG")]
     assert all(text[m.start : m.end] == m.text for m in result)
@@ -55,4 +55,4 @@ def test_gazetteer_adds_missed_names_and_prefers_longer_table_names() -> None:
 
 def test_gazetteer_short_names_match_case_exactly() -> None:
     text = "Ia datang sebagai tamu, bukan AS."
-    assert [m.text for m in apply_gazetteer(text, "id", [])] == ["AS"]
+    assert [m.text for m in apply_gazetteer(text, "id", [], CONFIG_DIR)] == ["AS"]

@@ -21,12 +21,12 @@ except Exception:
 state = pathlib.Path(sys.argv[1])
 (state / "dev.env").write_text("NEWSWORKER_REDIS_URL=redis://127.0.0.1:7777/0\\n")
 get_settings.cache_clear()
-from worker.queue.tasks import app
-print(app.conf.broker_url)
+from worker.cli import services
+print(services.outbox().app.conf.broker_url)
 """
 
 
-def test_celery_app_built_after_dev_up_uses_the_new_addresses(tmp_path: Path) -> None:
+def test_cli_outbox_built_after_dev_up_uses_the_new_addresses(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSWORKER_")}
     env["NEWSWORKER_STATE_DIR"] = str(tmp_path)
     proc = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path)], env=env, cwd=ROOT,

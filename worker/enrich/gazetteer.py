@@ -11,22 +11,23 @@ from __future__ import annotations
 
 import functools
 import re
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from worker.enrich.normalise import ALIAS_FILE, ANY_LANGUAGE
 from worker.record import Mention
-from worker.settings import get_settings
 
 CASE_SENSITIVE_UP_TO = 3  # characters
 
 
 @functools.cache
-def _patterns(language: str) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None,
-                                      dict[str, str]]:
+def _patterns(
+    language: str, config_dir: Path
+) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None, dict[str, str]]:
     """(case-sensitive pattern, case-insensitive pattern, folded alias -> label)."""
-    path = get_settings().config_dir / ALIAS_FILE
+    path = config_dir / ALIAS_FILE
     data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     labels: dict[str, str] = {}
     country_label = str((data.get("countries") or {}).get("label", "LOC"))
@@ -58,14 +59,16 @@ def _alternation(aliases: list[str], flags: int) -> re.Pattern[str] | None:
     return re.compile(rf"(?<!\w)(?:{body})(?!\w)", flags)
 
 
-def apply_gazetteer(text: str, language: str, found: list[Mention]) -> list[Mention]:
+def apply_gazetteer(
+    text: str, language: str, found: list[Mention], config_dir: Path
+) -> list[Mention]:
     """The model's mentions plus alias-table names it missed, in text order.
 
     A table name that strictly contains model mentions replaces them ("Organisasi untuk
     Keamanan dan Kerja Sama di Eropa" over the model's "Eropa"); one that partly overlaps a
     model mention is left out (the model's boundary wins).
     """
-    exact, loose, labels = _patterns(language)
+    exact, loose, labels = _patterns(language, config_dir)
     kept = list(found)
     added: list[Mention] = []
     for pattern in (loose, exact):

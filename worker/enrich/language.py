@@ -12,8 +12,6 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from worker.enrich.pipelines import language_config
-
 SHORT_TEXT_LETTERS = 200
 _MIN_RELIABLE_LETTERS = 20
 _MIN_RELIABLE_PROBABILITY = 0.90
@@ -40,29 +38,27 @@ def _py3langid() -> Any:
 
 
 @functools.cache
-def detection_languages() -> tuple[str, ...]:
-    """Languages the cross-check chooses among (config/languages.yaml)."""
-    return tuple(language_config().get("detection_languages") or ())
-
-
-@functools.cache
-def _lingua() -> Any:
+def _lingua(candidates: tuple[str, ...]) -> Any:
     from lingua import IsoCode639_1, LanguageDetectorBuilder
 
-    codes = [getattr(IsoCode639_1, c.upper()) for c in detection_languages()]
+    codes = [getattr(IsoCode639_1, c.upper()) for c in candidates]
     return LanguageDetectorBuilder.from_iso_codes_639_1(*codes).with_low_accuracy_mode().build()
 
 
-def _crosscheck(text: str) -> tuple[str, float] | None:
-    values = _lingua().compute_language_confidence_values(text[:_CROSSCHECK_CHARS])
+def _crosscheck(text: str, candidates: tuple[str, ...]) -> tuple[str, float] | None:
+    values = _lingua(candidates).compute_language_confidence_values(text[:_CROSSCHECK_CHARS])
     if not values:
         return None
     top = values[0]
     return top.language.iso_code_639_1.name.lower(), float(top.value)
 
 
-def detect_language(text: str) -> LanguageGuess:
-    """Guess the language of ``text``; text without letters has no language."""
+def detect_language(text: str, candidates: tuple[str, ...]) -> LanguageGuess:
+    """Guess the language of ``text``; text without letters has no language.
+
+    ``candidates`` are the languages the cross-check chooses among (``detection_languages``
+    of config/languages.yaml).
+    """
     letters = sum(ch.isalpha() for ch in text[:_PRIMARY_CHARS])
     if letters == 0:
         return LanguageGuess(None, 0.0, False)
@@ -71,7 +67,7 @@ def detect_language(text: str) -> LanguageGuess:
     short = letters < SHORT_TEXT_LETTERS
     if not (short or probability < _MIN_RELIABLE_PROBABILITY or language in _CONFUSABLE):
         return LanguageGuess(language, probability, letters >= _MIN_RELIABLE_LETTERS)
-    second = _crosscheck(text)
+    second = _crosscheck(text, candidates)
     if second is None:
         return LanguageGuess(language, probability, False)
     other, other_probability = second[0], round(second[1], 4)

@@ -22,13 +22,13 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from worker.enrich.entities import entity_name
 from worker.record import Entity, Mention
-from worker.settings import get_settings
 
 ANY_LANGUAGE = "*"
 ALIAS_FILE = "entity_aliases.yaml"
@@ -117,11 +117,8 @@ def strip_leading(name: str, prefixes: tuple[tuple[str, ...], ...]) -> str:
     return " ".join(tokens)
 
 
-def strip_titles(
-    text: str, language: str | None, *, personal: bool, tables: EntityTables | None = None
-) -> str:
+def strip_titles(text: str, language: str | None, *, personal: bool, tables: EntityTables) -> str:
     """Display name of a mention: 'Mr. Putin' -> 'Putin'; personal titles only when asked."""
-    tables = default_tables() if tables is None else tables
     name = strip_leading(entity_name(text), tables.leading_words)
     if personal:
         name = strip_leading(name, tables.titles_for(language))
@@ -283,9 +280,8 @@ def build_tables(
 
 
 @functools.cache
-def default_tables() -> EntityTables:
-    """The configured tables, read once per process (the alias file plus languages.yaml)."""
-    config = get_settings().config_dir
+def default_tables(config: Path) -> EntityTables:
+    """The tables configured in ``config``, read once per process (aliases + languages.yaml)."""
     data = yaml.safe_load((config / ALIAS_FILE).read_text(encoding="utf-8")) or {}
     langs = yaml.safe_load((config / "languages.yaml").read_text(encoding="utf-8")) or {}
     return build_tables(
@@ -405,10 +401,9 @@ def _merge_person_names(groups: dict[tuple[str, ...], _Group]) -> None:
 
 
 def normalise_entities(
-    mentions: list[Mention], language: str | None, *, tables: EntityTables | None = None
+    mentions: list[Mention], language: str | None, *, tables: EntityTables
 ) -> list[Entity]:
     """One entity per real-world thing in a document, linked where the tables know it."""
-    tables = default_tables() if tables is None else tables
     resolved = [r for m in mentions if (r := _resolve(m, language, tables)) is not None]
     dominant = _dominant_labels(resolved)
     groups: dict[tuple[str, ...], _Group] = {}
@@ -450,10 +445,9 @@ def _entities(groups: Iterable[_Group]) -> list[Entity]:
 
 
 def search_names(
-    entity: Entity, language: str | None, *, tables: EntityTables | None = None
+    entity: Entity, language: str | None, *, tables: EntityTables
 ) -> list[tuple[str, str]]:
     """(label, name) pairs an entity filter may use: canonical name, surface forms, id parts."""
-    tables = default_tables() if tables is None else tables
     personal = entity.label == "PER"
     pairs = {(entity.label, entity.name)}
     for surface in entity.surface_forms:

@@ -9,11 +9,25 @@ from typing import Any
 
 import yaml
 
-from worker.settings import get_settings
+from worker.settings import Settings
 
 _WORKER_PACKAGE = Path(__file__).resolve().parent.parent
 # Components of the stock pipelines that entity extraction does not need.
 _UNUSED_COMPONENTS = ("tagger", "parser", "attribute_ruler", "lemmatizer", "morphologizer")
+
+
+@dataclass(frozen=True)
+class NlpConfig:
+    """The settings enrichment depends on; hashable, so per-process caches can key on it."""
+
+    config_dir: Path
+    blas_threads: int = 1
+    use_blis: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> NlpConfig:
+        """The enrichment part of the settings."""
+        return cls(settings.config_dir, settings.nlp_blas_threads, settings.nlp_use_blis)
 
 
 @dataclass(frozen=True)
@@ -50,60 +64,60 @@ def parse_language_table(data: dict[str, Any]) -> dict[str, PipelineSpec]:
 
 
 @functools.cache
-def language_table() -> dict[str, PipelineSpec]:
+def language_table(config_dir: Path) -> dict[str, PipelineSpec]:
     """The configured table, read once per process."""
-    return parse_language_table(language_config())
+    return parse_language_table(language_config(config_dir))
 
 
 @functools.cache
-def language_config() -> dict[str, Any]:
-    path = get_settings().config_dir / "languages.yaml"
+def language_config(config_dir: Path) -> dict[str, Any]:
+    """``languages.yaml`` of ``config_dir``, read once per process."""
+    path = config_dir / "languages.yaml"
     data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
     return data
 
 
-def abbreviations() -> dict[str, tuple[str, ...]]:
+def abbreviations(config_dir: Path) -> dict[str, tuple[str, ...]]:
     """Per-language abbreviations that must not end a sentence."""
-    table = language_config().get("abbreviations") or {}
+    table = language_config(config_dir).get("abbreviations") or {}
     return {str(lang): tuple(str(a) for a in items) for lang, items in table.items()}
 
 
 @functools.cache
-def use_configured_cpu_ops() -> str:
+def use_cpu_ops(blas_threads: int, use_blis: bool) -> str:
     """Route the models' matrix products through numpy's BLAS, one thread per process.
 
     thinc multiplies with its bundled blis by default; on the AVX-512 machine we measured,
     numpy's OpenBLAS ran the same products 3x faster (the Indonesian pipeline went from about
-    9k to 18k words/s). Workers scale by process, so BLAS gets ``nlp_blas_threads`` (1)
-    threads. Must run before a model is loaded: thinc layers keep the ops they were built with.
+    9k to 18k words/s). Workers scale by process, so BLAS gets ``blas_threads`` (1) threads.
+    Must run before a model is loaded: thinc layers keep the ops they were built with.
     """
     from thinc.api import NumpyOps, set_current_ops
     from threadpoolctl import threadpool_limits
 
-    settings = get_settings()
-    threadpool_limits(settings.nlp_blas_threads, user_api="blas")
-    set_current_ops(NumpyOps(use_blis=settings.nlp_use_blis))
-    return "blis" if settings.nlp_use_blis else "numpy-blas"
+    threadpool_limits(blas_threads, user_api="blas")
+    set_current_ops(NumpyOps(use_blis=use_blis))
+    return "blis" if use_blis else "numpy-blas"
 
 
 @functools.cache
-def load_pipeline(language: str) -> Any | None:
+def load_pipeline(language: str, config: NlpConfig) -> Any | None:
     """The NER pipeline for ``language``, loaded once per process; None when unsupported."""
-    spec = language_table().get(language)
+    spec = language_table(config.config_dir).get(language)
     if spec is None:
         return None
     import spacy
 
     import worker.enrich.ner_layers  # noqa: F401  (layers our own models are built from)
 
-    use_configured_cpu_ops()
+    use_cpu_ops(config.blas_threads, config.use_blis)
 
     nlp = spacy.load(spec.location, exclude=list(_UNUSED_COMPONENTS))
     tok2vec: Any = nlp.get_pipe("tok2vec") if "tok2vec" in nlp.pipe_names else None
     if tok2vec is not None and "ner" not in tok2vec.listening_components:
         nlp.remove_pipe("tok2vec")  # NER has its own embedding layer in this model
     tokenizer: Any = nlp.tokenizer
-    for abbreviation in abbreviations().get(language, ()):
+    for abbreviation in abbreviations(config.config_dir).get(language, ()):
         tokenizer.add_special_case(abbreviation, [{"ORTH": abbreviation}])
     if "sentencizer" not in nlp.pipe_names and "senter" not in nlp.pipe_names:
         nlp.add_pipe("sentencizer")

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from worker.errors import QuarantineError, TransientError
-from worker.feeds.registry import FeedConfig, FeedState
+from worker.feeds.config import FeedConfig, FeedState
 from worker.feeds.schedule import (
     next_poll_after_error,
     next_poll_after_success,
@@ -22,6 +22,7 @@ from worker.feeds.schedule import (
 from worker.index.dedup import content_hash
 from worker.record import Article, Origin
 from worker.settings import Settings
+from worker.sources.feed_documents import entry_to_article, parse_feed
 
 Fetch = Callable[..., Any]
 
@@ -64,13 +65,12 @@ def poll_feed(
     settings: Settings,
     *,
     fetch: Fetch,
+    policy: Any,
     seen: Callable[[list[str]], dict[str, str]],
     job_id: str,
     now: datetime | None = None,
 ) -> PollOutcome:
     """Fetch and parse the feed; return new or edited entries and the next state."""
-    from worker.sources.feeds import entry_to_article, parse_feed
-    from worker.sources.fetcher import FetchPolicy, RateLimitedError
 
     now = now or datetime.now(UTC)
     interval = timedelta(minutes=cfg.interval_minutes)
@@ -78,12 +78,12 @@ def poll_feed(
     new = state.model_copy(update={"last_attempt_at": now, "polls": state.polls + 1})
     try:
         result = fetch(
-            cfg.url, FetchPolicy.from_settings(settings),
+            cfg.url, policy,
             etag=None if verify else state.etag,
             last_modified=None if verify else state.last_modified,
         )
     except (TransientError, QuarantineError) as exc:
-        retry_after = exc.retry_after_s if isinstance(exc, RateLimitedError) else None
+        retry_after = getattr(exc, "retry_after_s", None)  # a 429/503's Retry-After
         return _failed(new, exc, now, interval, retry_after)
 
     if result.not_modified:

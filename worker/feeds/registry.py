@@ -2,69 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
 
 import redis
-import yaml
-from pydantic import BaseModel, Field
 
-from worker.record import normalise_url
+from worker.feeds.config import FeedConfig, FeedState, load_config
 
 _PREFIX = "newsworker:feed"
-
-
-class FeedConfig(BaseModel):
-    """A feed to poll, as configured."""
-
-    url: str
-    name: str = ""
-    language: str | None = None
-    interval_minutes: int = Field(15, ge=1)
-    fulltext: Literal["auto", "always", "never"] = "auto"
-    added_by: Literal["config", "cli"] = "config"
-
-    @property
-    def feed_id(self) -> str:
-        """Stable id of the feed: a hash of its normalised URL."""
-        return feed_id(self.url)
-
-
-class FeedState(BaseModel):
-    """What we know of a feed between polls."""
-
-    etag: str | None = None
-    last_modified: str | None = None
-    content_hash: str | None = None
-    validators_trusted: bool = True
-    validator_lies: int = 0
-    polls: int = 0
-    status: Literal["new", "ok", "failing"] = "new"
-    consecutive_errors: int = 0
-    last_error: str | None = None
-    last_attempt_at: datetime | None = None
-    last_success_at: datetime | None = None
-    next_poll_at: datetime | None = None
-    entries_seen: int = 0
-    articles_submitted: int = 0
-    feed_title: str | None = None
-    feed_format: str | None = None
-
-
-def feed_id(url: str) -> str:
-    """Stable id of a feed URL."""
-    return hashlib.sha256(normalise_url(url).encode()).hexdigest()[:16]
-
-
-def load_config(path: Path) -> list[FeedConfig]:
-    """Feeds listed in a YAML file (missing file: none)."""
-    if not path.exists():
-        return []
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return [FeedConfig.model_validate(entry) for entry in data.get("feeds") or []]
 
 
 class FeedRegistry:
@@ -73,6 +18,11 @@ class FeedRegistry:
     def __init__(self, client: redis.Redis, config_path: Path) -> None:
         self.r = client
         self.config_path = config_path
+
+    @classmethod
+    def from_url(cls, redis_url: str, config_path: Path) -> FeedRegistry:
+        """The registry kept in the Redis at ``redis_url``."""
+        return cls(redis.Redis.from_url(redis_url), config_path)
 
     def feeds(self) -> dict[str, FeedConfig]:
         """Every known feed by id; CLI entries override config entries with the same URL."""
@@ -139,9 +89,3 @@ class FeedRegistry:
 
     def _seen_key(self, fid: str) -> str:
         return f"{_PREFIX}:{fid}:seen"
-
-
-def describe(cfg: FeedConfig, state: FeedState) -> dict[str, object]:
-    """One row of `feeds list` / `feeds show`."""
-    return {"id": cfg.feed_id, **json.loads(cfg.model_dump_json()),
-            **json.loads(state.model_dump_json())}

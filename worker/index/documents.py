@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from worker.enrich.normalise import search_names
+from worker.enrich.normalise import EntityTables, search_names
 from worker.enrich.text_stats import word_count
 from worker.index.dedup import fingerprint, merge_origins
 from worker.record import Article, Origin
@@ -38,7 +38,9 @@ class QuarantineEntry(BaseModel):
         return hashlib.sha256(f"{self.item_key}|{self.stage}".encode()).hexdigest()[:32]
 
 
-def article_document(article: Article, *, indexed_at: datetime | None = None) -> dict[str, Any]:
+def article_document(
+    article: Article, tables: EntityTables, *, indexed_at: datetime | None = None
+) -> dict[str, Any]:
     """The indexed form of an article: the record plus fields that make it searchable."""
     doc = article.model_dump(mode="json", exclude={"id", "origin"})
     doc["source_kind"] = article.origin.kind
@@ -47,7 +49,7 @@ def article_document(article: Article, *, indexed_at: datetime | None = None) ->
     # entity_key_term folds it, so `--entity country:SY` and `--entity org:kremlin` match).
     doc["entity_keys"] = sorted(
         {entity_key_term(label, name) for e in article.entities
-         for label, name in search_names(e, article.language)}
+         for label, name in search_names(e, article.language, tables=tables)}
         | {e.canonical_id for e in article.entities if e.canonical_id}
     )
     doc["word_count"] = article.word_count or word_count(article.body)

@@ -4,46 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from worker.errors import TransientError
 from worker.index.templates import load_template
+from worker.index.writes import BulkOutcome, Current, Write
 from worker.settings import Settings
 
 # Per-item bulk statuses worth another try; any other error is a property of the document.
 _RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
-
-
-@dataclass
-class BulkOutcome:
-    """What a bulk write did to each document id."""
-
-    written: list[str] = field(default_factory=list)
-    rejected: dict[str, str] = field(default_factory=dict)
-    retry: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Current:
-    """A stored document with its sequence number and primary term."""
-
-    source: dict[str, Any]
-    seq_no: int
-    primary_term: int
-    index: str = ""
-
-
-@dataclass(frozen=True)
-class Write:
-    """One bulk operation: create a new id, or replace ``current`` if nobody changed it."""
-
-    doc_id: str
-    action: str
-    document: dict[str, Any]
-    current: Current | None = None
 
 
 @contextmanager

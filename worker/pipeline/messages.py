@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from worker.feeds.config import FeedConfig
 from worker.record import Article, Origin
 
 
@@ -38,6 +39,14 @@ class ArticleEnvelope(BaseModel):
     job_id: str
     ledger_key: str
     article: Article
+
+
+class FeedPollRequest(BaseModel):
+    """One poll of one feed, counted under ``source_key`` of ``job_id``."""
+
+    job_id: str
+    source_key: str
+    feed: FeedConfig
 
 
 def dump_envelopes(envelopes: list[ArticleEnvelope]) -> list[dict[str, Any]]:

@@ -1,35 +1,31 @@
 """The pipeline's stages as plain Python: parse a source, enrich articles, index them.
 
-Each stage takes its adapters as arguments; Celery tasks only move payloads between them.
-Per-item failures are quarantined here so that one bad article never sinks a batch.
+Each stage gets its adapters (store, ledger, outbox, enricher) as arguments; Celery tasks
+only deserialise a message and call one method here. Per-item failures are quarantined
+here so that one bad article never sinks a batch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import structlog
 
-from worker.enrich.annotate import enrich_article
-from worker.errors import QuarantineError, TooLargeError
+from worker.enrich.normalise import default_tables
+from worker.errors import QuarantineError, TooLargeError, TransientError
 from worker.index.dedup import best_near_duplicate
-from worker.index.documents import (
-    QuarantineEntry,
-    WritePlan,
-    article_document,
-    plan_write,
-    quarantine_document,
-)
-from worker.index.store import ElasticStore, Write
+from worker.index.documents import WritePlan, article_document, plan_write
+from worker.index.writes import Write
+from worker.jobs.keys import envelopes_for, record_error_key
+from worker.jobs.summary import Outcome
 from worker.pipeline.messages import ArticleEnvelope, SourceItem
-from worker.queue.ledger import JobLedger, Outcome
+from worker.pipeline.ports import Enricher, Ledger, Outbox, Store
+from worker.pipeline.quarantine import Quarantine
 from worker.settings import Settings
 from worker.sources.seed_common import RecordError
 from worker.sources.seed_files import parse_seed_file
 
 log = structlog.get_logger(__name__)
-Dispatch = Callable[[list[ArticleEnvelope]], None]
 
 
 def batches(items: list[ArticleEnvelope], size: int) -> list[list[ArticleEnvelope]]:
@@ -49,50 +45,54 @@ def parse_source(
         item.content(), item.origin, max_bytes=settings.max_seed_bytes,
         max_text_chars=settings.max_text_chars,
     )
-    envelopes = [
-        ArticleEnvelope(job_id=item.job_id, ledger_key=f"{item.key}#{n}", article=article)
-        for n, article in enumerate(parsed.articles)
-    ]
-    return envelopes, parsed.errors
+    return envelopes_for(item.job_id, item.key, parsed.articles), parsed.errors
 
 
 class Stages:
-    """The stages bound to their adapters (Elasticsearch store, Redis ledger)."""
+    """The parse, enrich and index stages bound to their adapters."""
 
-    def __init__(self, settings: Settings, store: ElasticStore, ledger: JobLedger) -> None:
+    def __init__(self, settings: Settings, store: Store, ledger: Ledger, outbox: Outbox,
+                 enricher: Enricher) -> None:
         self.settings = settings
         self.store = store
         self.ledger = ledger
+        self.outbox = outbox
+        self.enricher = enricher
+        self.quarantine = Quarantine(store, ledger)
+        self.entity_tables = default_tables(settings.config_dir)
 
-    def handle_source(self, item: SourceItem, dispatch: Dispatch) -> int:
+    def send_to_nlp(self, envelopes: list[ArticleEnvelope]) -> None:
+        """Hand articles to the NLP stage in batches of the configured size."""
+        for batch in batches(envelopes, self.settings.batch_size):
+            self.outbox.enrich(batch)
+
+    def handle_source(self, item: SourceItem) -> int:
         """Parse a source and hand its articles on in batches; bad input is quarantined."""
         try:
             envelopes, errors = parse_source(item, self.settings)
         except QuarantineError as exc:
-            self.quarantine_source(item, exc, stage="parse")
+            self.quarantine.source(item, exc, stage="parse")
             return 0
-        error_keys = [f"{item.key}!{n}" for n in range(len(errors))]
+        error_keys = [record_error_key(item.key, n) for n in range(len(errors))]
         self.ledger.register_articles(
             item.job_id, item.key, [e.ledger_key for e in envelopes] + error_keys
         )
         if errors:
-            self.quarantine_records(item, dict(zip(error_keys, errors, strict=True)))
-        for batch in batches(envelopes, self.settings.batch_size):
-            dispatch(batch)
+            self.quarantine.records(item, dict(zip(error_keys, errors, strict=True)))
+        self.send_to_nlp(envelopes)
         return len(envelopes)
 
-    def handle_enrich(self, envelopes: list[ArticleEnvelope], dispatch: Dispatch) -> None:
-        """Enrich each article; one that fails is quarantined, the rest go on."""
+    def handle_enrich(self, envelopes: list[ArticleEnvelope]) -> None:
+        """Enrich the batch; an article that fails is quarantined, the rest go on."""
+        results = self.enricher.enrich_many([env.article for env in envelopes])
         enriched: list[ArticleEnvelope] = []
-        for envelope in envelopes:
-            try:
-                article = enrich_article(envelope.article)
-            except Exception as exc:
-                self.quarantine_articles([envelope], exc, stage="enrich")
-                continue
-            enriched.append(envelope.model_copy(update={"article": article}))
+        for envelope, result in zip(envelopes, results, strict=True):
+            if isinstance(result, Exception):
+                self.quarantine.articles([envelope], result, stage="enrich")
+            else:
+                enriched.append(envelope.model_copy(update={"article": result}))
         if enriched:
-            dispatch(enriched)
+            self.outbox.index(enriched)
 
     def handle_index(self, envelopes: list[ArticleEnvelope]) -> list[ArticleEnvelope]:
         """Write the articles (new, duplicate, edited, near-duplicate); returns those to retry."""
@@ -104,7 +104,8 @@ class Stages:
         for doc_id, group in by_id.items():
             existing = current.get(doc_id)
             plans[doc_id] = plan_write(
-                article_document(group[0].article), existing.source if existing else None
+                article_document(group[0].article, self.entity_tables),
+                existing.source if existing else None,
             )
         self._link_near_duplicates([(i, p.document) for i, p in plans.items()
                                     if p.action == "create"])
@@ -122,7 +123,7 @@ class Stages:
                     plans[doc_id].outcome if n == 0 else "duplicate"
                 )
         for doc_id, reason in outcome.rejected.items():
-            self.quarantine_articles(
+            self.quarantine.articles(
                 by_id[doc_id], QuarantineError(reason, reason_code="index_rejected"),
                 stage="index",
             )
@@ -131,6 +132,15 @@ class Stages:
         log.info("indexed", written=len(outcome.written), rejected=len(outcome.rejected),
                  retry=len(outcome.retry))
         return [env for doc_id in outcome.retry for env in by_id[doc_id]]
+
+    def index_and_requeue(self, envelopes: list[ArticleEnvelope]) -> None:
+        """Index a batch; items Elasticsearch asked to retry go back on the queue alone."""
+        retry = self.handle_index(envelopes)
+        if not retry:
+            return
+        if len(retry) == len(envelopes):
+            raise TransientError(f"elasticsearch asked to retry all {len(retry)} items")
+        self.outbox.index(retry, delay_s=5)
 
     def _link_near_duplicates(self, new_docs: list[tuple[str, dict[str, Any]]]) -> None:
         """Point each new document at the story it re-publishes (indexed or in this batch)."""
@@ -146,58 +156,3 @@ class Stages:
             if doc["minhash_bands"]:
                 candidates.append({"id": doc_id, "story_id": doc["story_id"],
                                    "minhash": doc["minhash"]})
-
-    def quarantine_source(self, item: SourceItem, exc: BaseException, *, stage: str) -> None:
-        """Keep a refused source (with its bytes) and count it as quarantined."""
-        entry = _entry(item.key, stage, exc, item.origin)
-        entry.raw = item.content() if item.content_b64 is not None else None
-        self.store.put_quarantine({entry.doc_id: quarantine_document(entry)})
-        self.ledger.source_quarantined(item.job_id, item.key)
-        log.warning("quarantined", stage=stage, origin=item.origin.location, reason=str(exc))
-
-    def quarantine_records(self, item: SourceItem, errors: dict[str, RecordError]) -> None:
-        """Keep the bad records of a file whose good records go on, each with its reason."""
-        documents = {}
-        for key, error in errors.items():
-            origin = item.origin.model_copy(
-                update={"location": _record_location(item.origin.location, error.location)}
-            )
-            entry = _entry(key, "parse", error.to_exception(), origin)
-            entry.raw = error.raw
-            documents[entry.doc_id] = quarantine_document(entry)
-        self.store.put_quarantine(documents)
-        self.ledger.record(item.job_id, dict.fromkeys(errors, "quarantined"))
-        log.warning("quarantined records", origin=item.origin.location, count=len(errors))
-
-    def quarantine_articles(
-        self, envelopes: list[ArticleEnvelope], exc: BaseException, *, stage: str
-    ) -> None:
-        """Keep refused articles (whole records) and count them as quarantined."""
-        documents = {}
-        for env in envelopes:
-            entry = _entry(env.ledger_key, stage, exc, env.article.origin)
-            entry.record = env.article.model_dump(mode="json")
-            documents[entry.doc_id] = quarantine_document(entry)
-        self.store.put_quarantine(documents)
-        for env in envelopes:
-            self.ledger.record(env.job_id, {env.ledger_key: "quarantined"})
-            log.warning("quarantined", stage=stage, origin=env.article.origin.location,
-                        reason=str(exc))
-
-
-def _record_location(file_location: str, record_location: str) -> str:
-    """'/seeds/a.jsonl' + 'a.jsonl:7' -> '/seeds/a.jsonl:7' (records name their file)."""
-    name = file_location.rsplit("/", 1)[-1]
-    if record_location.startswith(name):
-        return file_location + record_location[len(name):]
-    return f"{file_location}#{record_location}"
-
-
-def _entry(item_key: str, stage: str, exc: BaseException, origin: object) -> QuarantineEntry:
-    code = exc.reason_code if isinstance(exc, QuarantineError) else "internal_error"
-    return QuarantineEntry.model_validate(
-        {
-            "item_key": item_key, "stage": stage, "reason": str(exc) or type(exc).__name__,
-            "reason_code": code, "error_class": type(exc).__name__, "origin": origin,
-        }
-    )

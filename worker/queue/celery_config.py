@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import Celery
 from kombu import Queue
 
-from worker.queue.names import FETCH_QUEUE, QUEUES
+from worker.queue.names import FETCH_QUEUE, QUEUES, SCHEDULE_FEEDS
 from worker.settings import Settings
 
 
@@ -33,7 +33,7 @@ def make_app(settings: Settings) -> Celery:
         task_send_sent_event=True,
         beat_schedule={
             "schedule-feeds": {
-                "task": "newsworker.schedule_feeds",
+                "task": SCHEDULE_FEEDS,
                 "schedule": settings.feed_schedule_interval_s,
                 "options": {"queue": FETCH_QUEUE, "expires": settings.feed_schedule_interval_s},
             }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from worker.enrich.annotate import current_signature
+from worker.enrich.annotate import Enricher
 from worker.index.queries import buckets
 from worker.index.store import ElasticStore
 from worker.record import Article
@@ -26,18 +26,20 @@ def stale_query(signatures: dict[str | None, str]) -> dict[str, Any]:
     return {"bool": {"should": should, "minimum_should_match": 1}}
 
 
-def current_signatures(store: ElasticStore) -> dict[str | None, str]:
+def current_signatures(store: ElasticStore, enricher: Enricher) -> dict[str | None, str]:
     """Today's signature for every language present in the index."""
     response = store.aggregate(
         {"languages": {"terms": {"field": "language", "size": 500, "missing": _MISSING}}}
     )
     languages = [None if k == _MISSING else k for k in buckets(response, "languages")]
-    return {lang: current_signature(lang) for lang in languages}
+    return {lang: enricher.signature(lang) for lang in languages}
 
 
-def stale_articles(store: ElasticStore, *, limit: int | None = None) -> Iterator[Article]:
+def stale_articles(
+    store: ElasticStore, enricher: Enricher, *, limit: int | None = None
+) -> Iterator[Article]:
     """Stored articles that are stale, rebuilt as records (no refetching)."""
-    query = stale_query(current_signatures(store))
+    query = stale_query(current_signatures(store, enricher))
     for n, (doc_id, source) in enumerate(store.scan(query)):
         if limit is not None and n >= limit:
             return

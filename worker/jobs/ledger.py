@@ -8,38 +8,12 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass
-from typing import Literal
 
 import redis
 
-Outcome = Literal["indexed", "updated", "duplicate", "quarantined"]
+from worker.jobs.summary import JobSummary, Outcome
+
 JOB_TTL_S = 7 * 24 * 3600
-
-
-@dataclass(frozen=True)
-class JobSummary:
-    """Counts for one job; ``done`` when every submitted item has an outcome."""
-
-    job_id: str
-    sources: int
-    sources_pending: int
-    submitted: int
-    indexed: int
-    updated: int
-    duplicates: int
-    quarantined: int
-    errors: list[str]
-
-    @property
-    def done(self) -> bool:
-        """True when nothing of the job is still queued."""
-        finished = self.indexed + self.updated + self.duplicates + self.quarantined
-        return self.sources_pending == 0 and finished >= self.submitted
-
-    def as_dict(self) -> dict[str, object]:
-        """The summary as JSON-ready data."""
-        return {**asdict(self), "done": self.done}
 
 
 class JobLedger:
@@ -47,6 +21,11 @@ class JobLedger:
 
     def __init__(self, client: redis.Redis) -> None:
         self.r = client
+
+    @classmethod
+    def from_url(cls, redis_url: str) -> JobLedger:
+        """A ledger on the Redis at ``redis_url`` (the broker's, in every deployment)."""
+        return cls(redis.Redis.from_url(redis_url))
 
     def _key(self, job_id: str, part: str) -> str:
         return f"newsworker:job:{job_id}:{part}"
@@ -117,6 +96,15 @@ class JobLedger:
             quarantined=outcomes["quarantined"],
             errors=sorted(_text(v) for v in self.r.hvals(self._key(job_id, "errors"))),
         )
+
+    def wait(self, job_id: str, timeout_s: float, poll_s: float = 0.25) -> JobSummary:
+        """The job's summary once nothing of it is queued, or when ``timeout_s`` has passed."""
+        summary = self.summary(job_id)
+        deadline = time.monotonic() + timeout_s
+        while not summary.done and time.monotonic() < deadline:
+            time.sleep(poll_s)
+            summary = self.summary(job_id)
+        return summary
 
 
 def _text(value: bytes | str) -> str:

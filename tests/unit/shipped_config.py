@@ -1,0 +1,13 @@
+"""The shipped configuration (config/), as the tests' enrichment and entity tables use it."""
+
+from __future__ import annotations
+
+from worker.enrich.annotate import Enricher
+from worker.enrich.normalise import default_tables
+from worker.enrich.pipelines import NlpConfig
+from worker.settings import PROJECT_ROOT
+
+CONFIG_DIR = PROJECT_ROOT / "config"
+ENRICHER = Enricher(NlpConfig(CONFIG_DIR))
+TABLES = default_tables(CONFIG_DIR)
+DETECTION_LANGUAGES = ENRICHER.detection_languages

@@ -1,0 +1,28 @@
+"""The command line: `python -m worker …` or `newsworker …`. Every data command has --json."""
+
+from __future__ import annotations
+
+import typer
+
+from worker.cli import demo, dev, feeds, ingest, models, quarantine, search
+from worker.logs import configure_logging
+from worker.settings import get_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+app.add_typer(dev.app, name="dev")
+app.add_typer(feeds.app, name="feeds")
+app.command()(ingest.ingest)
+app.command()(ingest.job)
+app.command()(models.annotate)
+app.command("train-ner")(models.train_ner)
+app.command()(models.reenrich)
+app.command()(search.search)
+app.command()(search.stats)
+app.command()(quarantine.quarantine)
+app.command()(demo.demo)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    configure_logging(get_settings().log_level)
+    app()
