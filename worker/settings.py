@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     config_dir: Path = Field(PROJECT_ROOT / "config", description="Template, languages, feeds.")
     state_dir: Path = Field(default_factory=_default_state_dir, description="Dev stack data/logs.")
 
-    batch_size: int = Field(16, ge=1, le=500, description="Articles per NLP / index task.")
+    batch_size: int = Field(64, ge=1, le=500, description="Articles per NLP / index task.")
     max_seed_bytes: int = Field(15 * 1024 * 1024, ge=1, description="Largest seed file accepted.")
     max_text_chars: int = Field(2_000_000, ge=1000, description="Longest body kept per article.")
     task_soft_time_limit_s: int = Field(240, ge=1, description="Soft limit of one task.")
@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     visibility_timeout_s: int = Field(3600, ge=1, description="Redis redelivery of unacked tasks.")
     retry_backoff_max_s: int = Field(600, ge=1, description="Longest wait between retries.")
     worker_max_tasks_per_child: int = Field(1000, ge=1, description="Recycle worker processes.")
+    worker_max_memory_per_child_kib: int = Field(
+        2 * 1024 * 1024, ge=1024, description="Recycle a worker process above this RSS (KiB)."
+    )
+    nlp_concurrency: int = Field(
+        1, ge=1, le=64, description="Processes of the dev stack's NLP worker (compose: replicas)."
+    )
 
     allow_private_networks: bool = Field(
         False, description="Let fetches reach loopback/private addresses (tests, intranets)."

@@ -22,7 +22,7 @@ from pathlib import Path
 import redis
 from elasticsearch import Elasticsearch
 
-from worker.queue.names import QUEUES
+from worker.queue.names import NLP_QUEUE, QUEUES
 from worker.queue.services import beat_argv, flower_argv, worker_argv
 from worker.settings import PROJECT_ROOT, Settings
 
@@ -127,7 +127,8 @@ class DevStack:
             for queue in QUEUES:
                 name = f"worker-{queue}"
                 if name not in services:
-                    services[name] = self._spawn(name, worker_argv(queue), env, None)
+                    processes = self.settings.nlp_concurrency if queue == NLP_QUEUE else 1
+                    services[name] = self._spawn(name, worker_argv(queue, processes), env, None)
             if "beat" not in services:
                 schedule = str(self.state / "celerybeat-schedule")
                 services["beat"] = self._spawn("beat", beat_argv(schedule), env, None)

@@ -14,8 +14,10 @@ from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
 
-from worker.enrich.entities import extract_mentions
+from worker.enrich.entities import doc_mentions, text_chunks
 from worker.enrich.gazetteer import apply_gazetteer
+from worker.enrich.keyphrases import VERSION as KEYPHRASES_VERSION
+from worker.enrich.keyphrases import KeyphraseCounter
 from worker.enrich.language import LanguageGuess, detect_language
 from worker.enrich.normalise import EntityTables, default_tables, normalise_entities
 from worker.enrich.pipelines import (
@@ -25,14 +27,17 @@ from worker.enrich.pipelines import (
     language_table,
     load_pipeline,
     model_version,
+    tokenizer_pipeline,
 )
-from worker.enrich.text_stats import keyphrases, reading_time_minutes, word_count
+from worker.enrich.text_stats import text_measures
 from worker.record import Article, Entity, Mention, NerStatus, Provenance
 from worker.settings import Settings
 
 # Config files whose content changes what enrichment produces: their hash is the "rules
 # version" recorded on every document, so `reenrich --stale` finds what a change affects.
 RULE_FILES = ("languages.yaml", "entity_aliases.yaml")
+# Chunks per nlp.pipe minibatch (bench: 64 to 256 give the same words/s; memory grows above).
+NLP_BATCH_SIZE = 128
 
 
 @dataclass
@@ -45,6 +50,7 @@ class Annotation:
     entities: list[Entity] = field(default_factory=list)
     model: tuple[str, str] | None = None
     chars_analysed: int = 0
+    keyphrases: list[str] = field(default_factory=list)
 
 
 @functools.cache
@@ -60,8 +66,8 @@ def rules_version(config_dir: Path) -> str:
 @functools.cache
 def detector_versions() -> str:
     """Versions of the language detectors and keyphrase extractor."""
-    return ",".join(f"{p}@{package_version(p)}"
-                    for p in ("py3langid", "lingua-language-detector", "yake"))
+    detectors = [f"{p}@{package_version(p)}" for p in ("py3langid", "lingua-language-detector")]
+    return ",".join([*detectors, f"keyphrases@{KEYPHRASES_VERSION}"])
 
 
 class Enricher:
@@ -89,6 +95,14 @@ class Enricher:
         spec = self.languages.get(language or "")
         return load_pipeline(spec.language, self.config) if spec else None
 
+    def preload(self) -> None:
+        """Load every model and table now (then run each once), e.g. before a pool forks."""
+        texts = {lang: "Presiden Joko Widodo bertemu Angela Merkel di Berlin." for lang in
+                 self.languages}
+        self.annotate_many(list(texts.values()), list(texts))
+        detect_language("preload " * 40, self.detection_languages)
+        _ = self.tables
+
     def signature(self, language: str | None, model: tuple[str, str] | None = None) -> str:
         """Everything that determines an article's enrichment; stale when it differs.
 
@@ -103,24 +117,78 @@ class Enricher:
 
     def annotate(self, text: str, language: str | None = None) -> Annotation:
         """Annotate raw text; ``language`` overrides detection."""
-        guess = (LanguageGuess(language, 1.0, True, "given") if language
-                 else detect_language(text, self.detection_languages))
+        return self.annotate_many([text], [language])[0]
+
+    def annotate_many(
+        self, texts: list[str], languages: list[str | None] | None = None
+    ) -> list[Annotation]:
+        """Annotate texts together: one ``nlp.pipe`` per language over all their chunks."""
+        given = languages or [None] * len(texts)
+        guesses = [LanguageGuess(lang, 1.0, True, "given") if lang
+                   else detect_language(text, self.detection_languages)
+                   for text, lang in zip(texts, given, strict=True)]
+        mentions: list[list[Mention]] = [[] for _ in texts]
+        counters = [KeyphraseCounter() for _ in texts]
+        by_language: dict[str, list[int]] = {}
+        for n, guess in enumerate(guesses):
+            if guess.language:
+                by_language.setdefault(guess.language, []).append(n)
+        for language, members in by_language.items():
+            spec = self.languages.get(language)
+            nlp = self.pipeline(language) if spec else None
+            if nlp is None:
+                nlp = tokenizer_pipeline(language)
+            chunks = [(n, offset, chunk)
+                      for n in members for offset, chunk in text_chunks(texts[n])]
+            with nlp.memory_zone():
+                docs = nlp.pipe((chunk for _, _, chunk in chunks), batch_size=NLP_BATCH_SIZE)
+                for (n, offset, _chunk), doc in zip(chunks, docs, strict=True):
+                    if spec is not None:
+                        mentions[n] += doc_mentions(doc, offset, spec.labels)
+                    counters[n].add(doc)
+        return [self._annotation(text, guess, found, counter.top())
+                for text, guess, found, counter in zip(texts, guesses, mentions, counters,
+                                                       strict=True)]
+
+    def _annotation(self, text: str, guess: LanguageGuess, mentions: list[Mention],
+                    keyphrases: list[str]) -> Annotation:
         spec = self.languages.get(guess.language or "")
         nlp = self.pipeline(guess.language)
         if spec is None or nlp is None:
-            return Annotation(guess, "unsupported", chars_analysed=len(text))
-        mentions = extract_mentions(nlp, text, spec.labels)
+            return Annotation(guess, "unsupported", chars_analysed=len(text),
+                              keyphrases=keyphrases)
         mentions = apply_gazetteer(text, spec.language, mentions, self.config.config_dir)
         return Annotation(
             guess, "ok", mentions,
             normalise_entities(mentions, spec.language, tables=self.tables),
-            model_version(nlp), len(text),
+            model_version(nlp), len(text), keyphrases,
         )
 
     def enrich(self, article: Article) -> Article:
         """A copy of ``article`` with language, entities, text metadata and their provenance."""
-        text = article.analysed_text
-        annotation = self.annotate(text)
+        return self._enriched(article, self.annotate(article.analysed_text))
+
+    def enrich_many(self, articles: list[Article]) -> list[Article | Exception]:
+        """One result per article: the enriched copy, or the error that stopped it.
+
+        The batch goes through the models together; if that fails, each article is tried
+        alone, so that one bad article costs only itself.
+        """
+        try:
+            annotations = self.annotate_many([a.analysed_text for a in articles])
+            return [self._enriched(a, n) for a, n in zip(articles, annotations, strict=True)]
+        except Exception:
+            if len(articles) == 1:
+                raise
+        results: list[Article | Exception] = []
+        for article in articles:
+            try:
+                results.append(self.enrich(article))
+            except Exception as exc:
+                results.append(exc)
+        return results
+
+    def _enriched(self, article: Article, annotation: Annotation) -> Article:
         language = annotation.language.language
         now = datetime.now(UTC)
         provenance = [p for p in article.provenance
@@ -128,13 +196,14 @@ class Enricher:
         provenance += [
             Provenance(stage="language", name=annotation.language.detector,
                        version=detector_versions(), at=now),
-            Provenance(stage="keywords", name="yake", version=package_version("yake"), at=now),
+            Provenance(stage="keywords", name="keyphrases", version=KEYPHRASES_VERSION, at=now),
             Provenance(stage="rules", name="config",
                        version=rules_version(self.config.config_dir), at=now),
         ]
         if annotation.model:
             provenance.append(Provenance(stage="ner", name=annotation.model[0],
                                          version=annotation.model[1], at=now))
+        words, minutes = text_measures(article.body)
         return article.model_copy(
             update={
                 "language": language,
@@ -144,20 +213,10 @@ class Enricher:
                 "mentions": annotation.mentions,
                 "entities": annotation.entities,
                 "chars_analysed": annotation.chars_analysed,
-                "word_count": word_count(article.body),
-                "reading_time_minutes": reading_time_minutes(article.body),
-                "keywords": keyphrases(text, language),
+                "word_count": words,
+                "reading_time_minutes": minutes,
+                "keywords": annotation.keyphrases,
                 "enrichment_signature": self.signature(language, annotation.model),
                 "provenance": provenance,
             }
         )
-
-    def enrich_many(self, articles: list[Article]) -> list[Article | Exception]:
-        """One result per article: the enriched copy, or the error that stopped it."""
-        results: list[Article | Exception] = []
-        for article in articles:
-            try:
-                results.append(self.enrich(article))
-            except Exception as exc:
-                results.append(exc)
-        return results

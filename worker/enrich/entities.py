@@ -35,23 +35,15 @@ def _bounded(text: str, start: int, end: int, max_chars: int) -> Iterator[tuple[
         yield start, text[start:end]
 
 
-def extract_mentions(nlp: Any, text: str, labels: dict[str, str]) -> list[Mention]:
-    """Entity mentions with offsets into ``text``; labels outside ``labels`` are dropped."""
-    chunks = list(text_chunks(text))
-    mentions: list[Mention] = []
-    with nlp.memory_zone():
-        for (offset, _chunk), doc in zip(chunks, nlp.pipe(c for _, c in chunks), strict=True):
-            for ent in doc.ents:
-                label = labels.get(ent.label_)
-                if label:
-                    mentions.append(
-                        Mention(
-                            text=ent.text,
-                            label=label,
-                            start=offset + ent.start_char,
-                            end=offset + ent.end_char,
-                        )
-                    )
+def doc_mentions(doc: Any, offset: int, labels: dict[str, str]) -> list[Mention]:
+    """A chunk's entity mentions, offsets shifted into the whole text; labels outside
+    ``labels`` (dates, numbers...) are dropped."""
+    mentions = []
+    for ent in doc.ents:
+        label = labels.get(ent.label_)
+        if label:
+            mentions.append(Mention(text=ent.text, label=label, start=offset + ent.start_char,
+                                    end=offset + ent.end_char))
     return mentions
 
 

@@ -124,6 +124,20 @@ def load_pipeline(language: str, config: NlpConfig) -> Any | None:
     return nlp
 
 
+@functools.cache
+def tokenizer_pipeline(language: str) -> Any:
+    """Tokenizer, stop words and sentence splitter of a language without an NER model
+    (spaCy's multi-language one where spaCy has no such language); for keyphrases."""
+    import spacy
+
+    try:
+        nlp = spacy.blank(language)
+    except (ImportError, ValueError, KeyError):  # unknown code, or missing optional deps
+        nlp = spacy.blank("xx")
+    nlp.add_pipe("sentencizer")
+    return nlp
+
+
 def model_version(nlp: Any) -> tuple[str, str]:
     """(name, version) of a loaded pipeline, for provenance."""
     meta = nlp.meta

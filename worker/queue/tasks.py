@@ -10,6 +10,8 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from celery.signals import celeryd_after_setup
+
 from worker.enrich.annotate import Enricher
 from worker.feeds.registry import FeedRegistry
 from worker.http.client import FetchPolicy, fetch
@@ -41,6 +43,13 @@ def feed_stages() -> FeedStages:
     st = stages()
     registry = FeedRegistry.from_url(st.settings.redis_url, st.settings.feeds_file)
     return FeedStages(st, registry, fetch, FetchPolicy.from_settings(st.settings))
+
+
+@celeryd_after_setup.connect
+def _preload_models(sender: Any, instance: Any, **_: Any) -> None:
+    """An NLP worker loads its models before the pool forks: children share them."""
+    if names.NLP_QUEUE in set(instance.app.amqp.queues.consume_from or ()):
+        Enricher.from_settings(get_settings()).preload()
 
 
 def _reset_adapters() -> None:
