@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from worker.cli import demo, dev, feeds, ingest, models, quarantine, search
+from worker.cli import bench, demo, dev, feeds, ingest, models, quarantine, search
 from worker.logs import configure_logging
 from worker.settings import get_settings
 
@@ -20,6 +20,9 @@ app.command()(search.search)
 app.command()(search.stats)
 app.command()(quarantine.quarantine)
 app.command()(demo.demo)
+app.command(help=bench.HELP, context_settings={
+    "allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []})(
+    bench.bench)
 
 
 def main() -> None:

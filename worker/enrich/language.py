@@ -9,6 +9,7 @@ word. Both ship their models inside their wheels.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ _MIN_RELIABLE_PROBABILITY = 0.90
 _CONFUSABLE = frozenset({"id", "ms"})
 _PRIMARY_CHARS = 20_000
 _CROSSCHECK_CHARS = 2_000
+_NOT_LETTERS = re.compile(r"[\W\d_]+")  # what is left are letters, in any script
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def detect_language(text: str, candidates: tuple[str, ...]) -> LanguageGuess:
     ``candidates`` are the languages the cross-check chooses among (``detection_languages``
     of config/languages.yaml).
     """
-    letters = sum(ch.isalpha() for ch in text[:_PRIMARY_CHARS])
+    letters = len(_NOT_LETTERS.sub("", text[:_PRIMARY_CHARS]))
     if letters == 0:
         return LanguageGuess(None, 0.0, False)
     language, probability = _py3langid().classify(text[:_PRIMARY_CHARS])

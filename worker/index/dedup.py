@@ -9,16 +9,26 @@ from __future__ import annotations
 
 import hashlib
 import re
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from datasketch import MinHash
+import numpy as np
 
 from worker.record import normalise_text
 
 NUM_PERM = 64
 BANDS = 16
 ROWS = NUM_PERM // BANDS
+# Bands name the signature scheme, so signatures of another scheme never match by chance.
+SCHEME = "m2"
+_MASK32 = np.uint64((1 << 32) - 1)
+_SHIFT32 = np.uint64(32)
+# Multiply-shift hashing (odd multiplier, top 32 bits of the 64-bit product): one universal
+# hash function per permutation, without a modulo.
+_rng = np.random.RandomState(1)
+_PERM_A = (_rng.randint(0, 2**63, size=NUM_PERM, dtype=np.uint64) * 2 + 1)[:, None]
+_PERM_B = _rng.randint(0, 2**63, size=NUM_PERM, dtype=np.uint64)[:, None]
 # Estimated Jaccard similarity of shingles above which two articles are one story.
 NEAR_DUPLICATE_THRESHOLD = 0.8
 # Texts with fewer shingles than this are too short to call near-duplicates safely.
@@ -40,20 +50,31 @@ def content_hash(title: str, body: str) -> str:
     return hashlib.sha256(normalise_text(f"{title}\n{body}").encode()).hexdigest()
 
 
-def shingles(text: str, size: int = 3) -> set[bytes]:
-    """Word n-grams of the case-folded text."""
+def shingle_hashes(text: str) -> np.ndarray:
+    """32-bit hashes of the distinct word 3-grams of the case-folded text.
+
+    Each word is hashed once (CRC-32) and three neighbours are mixed arithmetically, so a
+    600-word article costs a few hundred microseconds instead of one SHA-1 per shingle.
+    """
     words = _WORD.findall(text.casefold())
-    return {" ".join(words[i : i + size]).encode() for i in range(max(len(words) - size + 1, 0))}
+    if len(words) < 3:
+        return np.zeros(0, dtype=np.uint64)
+    h = np.fromiter((zlib.crc32(w.encode()) for w in words), dtype=np.uint64, count=len(words))
+    mixed = (h[:-2] * np.uint64(0x9E3779B97F4A7C15) + h[1:-1]) * np.uint64(0xC2B2AE3D27D4EB4F)
+    mixed = (mixed + h[2:]) * np.uint64(0x165667B19E3779F9)
+    return np.unique((mixed >> np.uint64(29)) & _MASK32)
 
 
 def fingerprint(title: str, body: str) -> Fingerprint:
     """Exact and approximate fingerprints of an article (no bands for very short texts)."""
-    grams = shingles(f"{title}\n{body}")
-    mh = MinHash(num_perm=NUM_PERM, seed=1)
-    mh.update_batch(list(grams))
-    values = tuple(int(v) for v in mh.hashvalues)
+    grams = shingle_hashes(f"{title}\n{body}")
+    if grams.size:
+        permuted = (_PERM_A * grams[None, :] + _PERM_B) >> _SHIFT32
+        values = tuple(int(v) for v in permuted.min(axis=1))
+    else:
+        values = (int(_MASK32),) * NUM_PERM
     bands: tuple[str, ...] = ()
-    if len(grams) >= MIN_SHINGLES:
+    if grams.size >= MIN_SHINGLES:
         bands = tuple(_band(b, values[b * ROWS : (b + 1) * ROWS]) for b in range(BANDS))
     return Fingerprint(content_hash(title, body), values, bands)
 
@@ -89,4 +110,5 @@ def merge_origins(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[
 
 
 def _band(number: int, rows: tuple[int, ...]) -> str:
-    return f"{number}:{hashlib.blake2b(repr(rows).encode(), digest_size=8).hexdigest()}"
+    digest = hashlib.blake2b(repr(rows).encode(), digest_size=8).hexdigest()
+    return f"{SCHEME}:{number}:{digest}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from worker.feeds.config import FeedConfig
 from worker.record import Article, Origin
@@ -49,11 +49,25 @@ class FeedPollRequest(BaseModel):
     feed: FeedConfig
 
 
-def dump_envelopes(envelopes: list[ArticleEnvelope]) -> list[dict[str, Any]]:
-    """Envelopes as JSON-ready dicts for a task message."""
-    return [e.model_dump(mode="json") for e in envelopes]
+# Batches travel as one JSON text that pydantic writes and validates in Rust: several times
+# cheaper than dicts that Celery encodes and pydantic then validates field by field.
+_ENVELOPES = TypeAdapter(list[ArticleEnvelope])
 
 
-def load_envelopes(payload: list[dict[str, Any]]) -> list[ArticleEnvelope]:
-    """Envelopes from a task message."""
-    return [ArticleEnvelope.model_validate(p) for p in payload]
+def dump_envelopes(envelopes: list[ArticleEnvelope]) -> str:
+    """Envelopes as the JSON text of a task message."""
+    return _ENVELOPES.dump_json(envelopes).decode()
+
+
+def load_envelopes(payload: str | list[dict[str, Any]]) -> list[ArticleEnvelope]:
+    """Envelopes from a task message (JSON text; lists of dicts from older messages too)."""
+    if isinstance(payload, str):
+        return _ENVELOPES.validate_json(payload)
+    return _ENVELOPES.validate_python(payload)
+
+
+def load_envelope(payload: str | dict[str, Any]) -> ArticleEnvelope:
+    """One envelope from a task message."""
+    if isinstance(payload, str):
+        return ArticleEnvelope.model_validate_json(payload)
+    return ArticleEnvelope.model_validate(payload)

@@ -46,7 +46,7 @@ class CeleryOutbox:
 
     def fulltext(self, envelope: ArticleEnvelope) -> None:
         """A summary-only entry whose page is to be fetched."""
-        self._send(FETCH_FULLTEXT, FETCH_QUEUE, envelope.model_dump(mode="json"))
+        self._send(FETCH_FULLTEXT, FETCH_QUEUE, envelope.model_dump_json())
 
     def poll(self, request: FeedPollRequest) -> None:
         """One poll of one feed."""

@@ -18,7 +18,7 @@ from worker.http.client import FetchPolicy, fetch
 from worker.index.store import ElasticStore
 from worker.jobs.ledger import JobLedger
 from worker.pipeline.feed_stages import FeedStages
-from worker.pipeline.messages import ArticleEnvelope, FeedPollRequest, SourceItem, load_envelopes
+from worker.pipeline.messages import FeedPollRequest, SourceItem, load_envelope, load_envelopes
 from worker.pipeline.stages import Stages
 from worker.queue import names
 from worker.queue.app import app
@@ -64,7 +64,7 @@ def _task(name: str, queue: str, on_give_up: OnGiveUp) -> Callable[[Body], AnyTa
 
 
 def _give_up_articles(stage: str) -> OnGiveUp:
-    def give_up(payload: list[dict[str, Any]], exc: BaseException) -> None:
+    def give_up(payload: str | list[dict[str, Any]], exc: BaseException) -> None:
         stages().quarantine.articles(load_envelopes(payload), exc, stage=stage)
 
     return give_up
@@ -74,9 +74,8 @@ def _give_up_source(payload: dict[str, Any], exc: BaseException) -> None:
     stages().quarantine.source(SourceItem.model_validate(payload), exc, stage="parse")
 
 
-def _give_up_fulltext(payload: dict[str, Any], exc: BaseException) -> None:
-    stages().quarantine.articles([ArticleEnvelope.model_validate(payload)], exc,
-                                 stage="fulltext")
+def _give_up_fulltext(payload: str | dict[str, Any], exc: BaseException) -> None:
+    stages().quarantine.articles([load_envelope(payload)], exc, stage="fulltext")
 
 
 def _give_up_poll(payload: dict[str, Any], exc: BaseException) -> None:
@@ -90,13 +89,13 @@ def parse_source(payload: dict[str, Any]) -> None:
 
 
 @_task(names.ENRICH_ARTICLES, names.NLP_QUEUE, _give_up_articles("enrich"))
-def enrich_articles(payload: list[dict[str, Any]]) -> None:
+def enrich_articles(payload: str | list[dict[str, Any]]) -> None:
     """Language and entities for a batch, then on to indexing."""
     stages().handle_enrich(load_envelopes(payload))
 
 
 @_task(names.INDEX_ARTICLES, names.INDEX_QUEUE, _give_up_articles("index"))
-def index_articles(payload: list[dict[str, Any]]) -> None:
+def index_articles(payload: str | list[dict[str, Any]]) -> None:
     """Bulk-index a batch; items Elasticsearch asks us to retry go back on the queue."""
     stages().index_and_requeue(load_envelopes(payload))
 
@@ -108,9 +107,9 @@ def poll_feed(payload: dict[str, Any]) -> None:
 
 
 @_task(names.FETCH_FULLTEXT, names.FETCH_QUEUE, _give_up_fulltext)
-def fetch_fulltext(payload: dict[str, Any]) -> None:
+def fetch_fulltext(payload: str | dict[str, Any]) -> None:
     """Fetch a summary-only entry's page; if the page cannot be had, the summary is indexed."""
-    feed_stages().handle_fulltext(ArticleEnvelope.model_validate(payload))
+    feed_stages().handle_fulltext(load_envelope(payload))
 
 
 @app.task(name=names.SCHEDULE_FEEDS, queue=names.FETCH_QUEUE, ignore_result=True)

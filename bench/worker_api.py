@@ -1,0 +1,150 @@
+"""The bench's one doorway into ``worker``: every worker import (bar the corpus's) is here.
+
+When worker modules move, re-point the imports and these few wrappers; the measuring code
+only calls the functions below. Importing this module reads no settings and builds no app,
+so a bench process can choose its environment first.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import worker.enrich.annotate as annotate_module
+from worker.enrich.annotate import Enricher
+from worker.enrich.entities import text_chunks
+from worker.enrich.pipelines import NlpConfig, language_table, load_pipeline
+from worker.index.documents import article_document
+from worker.index.templates import load_template
+from worker.jobs.ledger import JobLedger
+from worker.jobs.submit import source_items, submit
+from worker.pipeline.messages import ArticleEnvelope, SourceItem
+from worker.queue.celery_config import make_app
+from worker.queue.names import NLP_QUEUE, QUEUES
+from worker.queue.outbox import CeleryOutbox
+from worker.record import Article
+from worker.settings import Settings
+
+__all__ = [
+    "ENRICH_STEPS",
+    "NLP_QUEUE",
+    "QUEUES",
+    "Article",
+    "StackClient",
+    "annotate_module",
+    "articles_template",
+    "batch_size",
+    "document_of",
+    "ner_languages",
+    "ner_pipeline",
+    "new_enricher",
+    "text_chunks",
+]
+
+# Steps of the enrichment stage -> what worker.enrich.annotate calls for them: module-level
+# names, or "Class.method" of a class it imports. The stage benchmark wraps each one it finds
+# (a name the module no longer has is reported, not an error); the spaCy pipelines
+# themselves are timed component by component, so NER = spaCy + "mentions".
+ENRICH_STEPS: dict[str, tuple[str, ...]] = {
+    "language_id": ("detect_language",),
+    "mentions": ("extract_mentions", "doc_mentions"),
+    "gazetteer": ("apply_gazetteer",),
+    "normalisation": ("normalise_entities",),
+    "keyphrases": ("keyphrases", "KeyphraseCounter.add", "KeyphraseCounter.top"),
+    "text_stats": ("word_count", "reading_time_minutes", "text_measures"),
+}
+
+
+def _settings(**overrides: Any) -> Settings:
+    return Settings(**overrides)
+
+
+def new_enricher() -> Enricher:
+    """The enrichment stage as a worker process builds it."""
+    return Enricher.from_settings(_settings())
+
+
+def batch_size() -> int:
+    """Articles per NLP / index message, as the workers batch them."""
+    return int(_settings().batch_size)
+
+
+def ner_languages() -> list[str]:
+    """Languages with a configured NER pipeline."""
+    return list(language_table(_settings().config_dir))
+
+
+def ner_pipeline(language: str) -> Any:
+    """The language's spaCy pipeline exactly as enrichment loads it (CPU ops configured)."""
+    nlp = load_pipeline(language, NlpConfig.from_settings(_settings()))
+    if nlp is None:
+        raise ValueError(f"no NER pipeline for {language!r}")
+    return nlp
+
+
+def document_of(enricher: Enricher, article: Article) -> dict[str, Any]:
+    """The Elasticsearch document the index stage would write for an enriched article."""
+    return article_document(article, enricher.tables)
+
+
+def articles_template(index_pattern: str) -> dict[str, Any]:
+    """The articles index template (settings and mapping) for another index pattern."""
+    return load_template(_settings().config_dir, "articles", index_pattern)
+
+
+class StackClient:
+    """Submits work to a running stack the way the CLI does, recording when each was sent."""
+
+    def __init__(self, redis_url: str, elasticsearch_url: str) -> None:
+        self.settings = _settings(redis_url=redis_url, elasticsearch_url=elasticsearch_url)
+        self.ledger = JobLedger.from_url(redis_url)
+        self.app = make_app(self.settings)
+        self.outbox = CeleryOutbox(self.app)
+        self.sent_at: dict[str, float] = {}  # source key or batch key -> time.time()
+
+    @property
+    def batch_size(self) -> int:
+        """Articles per NLP / index message, as the workers batch them."""
+        return int(self.settings.batch_size)
+
+    def ingest_files(self, paths: list[Path], job_id: str) -> dict[str, Path]:
+        """Queue seed files as one job (ledger opened first); source key -> file."""
+        items = source_items(paths, job_id, self.settings)
+        by_key = {item.key: Path(item.origin.location) for item in items}
+        recorder = _RecordingOutbox(self.outbox, self.sent_at)
+        submit(job_id, items, [], self.ledger, recorder)
+        return by_key
+
+    def index_batches(self, job_id: str, articles: list[Article]) -> None:
+        """Send enriched articles straight to the index queue, in the workers' batch size."""
+        envelopes = [ArticleEnvelope(job_id=job_id, ledger_key=f"{job_id}:bench#{n}", article=a)
+                     for n, a in enumerate(articles)]
+        for start in range(0, len(envelopes), self.batch_size):
+            batch = envelopes[start : start + self.batch_size]
+            self.sent_at.setdefault(job_id, time.time())
+            self.outbox.index(batch)
+
+    def summary(self, job_id: str) -> dict[str, Any]:
+        """The job's counts (submitted, indexed, duplicates, quarantined, done, ...)."""
+        return dict(self.ledger.summary(job_id).as_dict())
+
+    def close(self) -> None:
+        """Release the broker connections."""
+        self.app.close()
+
+
+class _RecordingOutbox:
+    """The CLI's outbox, noting when each seed file was queued."""
+
+    def __init__(self, outbox: CeleryOutbox, sent_at: dict[str, float]) -> None:
+        self.outbox = outbox
+        self.sent_at = sent_at
+
+    def parse(self, item: SourceItem) -> None:
+        self.sent_at[item.key] = time.time()
+        self.outbox.parse(item)
+
+    def __getattr__(self, name: str) -> Callable[..., None]:
+        return getattr(self.outbox, name)  # type: ignore[no-any-return]
