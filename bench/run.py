@@ -20,6 +20,7 @@ from one run rather than absolute numbers across runs.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -38,7 +39,7 @@ from bench.e2e import EndToEnd, Indexing, compare_indexing, run_end_to_end, warm
 from bench.limit import LimitResult, measure_limits
 from bench.procs import machine
 from bench.stack import NLP_CONCURRENCY_ENV, PrivateStack
-from bench.stage import StageResult, measure_stage
+from bench.stage import StageResult, measure_stage, paired_stage_vs_limit
 from bench.worker_api import StackClient, document_of
 
 SMOKE_ARTICLES = 60
@@ -73,6 +74,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="in-process figures only (no stack: no end to end, indexing, RSS)")
     parser.add_argument("--repeats", type=int, default=1,
                         help="passes of the in-process measurements (limit, stage); best kept")
+    parser.add_argument("--in-process-articles", type=int, default=None,
+                        help="run the limit, the stage and the indexing comparison on the first"
+                             " N articles only (end to end and RSS still take them all)")
     parser.add_argument("--seed", type=int, default=0, help="corpus seed")
     parser.add_argument("--timeout", type=float, default=None,
                         help="seconds a stack job may take (default: 300 + 0.5 s per article)")
@@ -111,6 +115,7 @@ class Run:
         self.corpus = corpus
         self.limits: dict[int, LimitResult] = {}
         self.stage: StageResult | None = None
+        self.stage_paired: dict[str, Any] | None = None
         self.e2e: EndToEnd | None = None
         self.indexing: Indexing | None = None
         self.rss: dict[str, dict[str, dict[str, Any]] | None] = {}
@@ -125,13 +130,26 @@ class Run:
         todo = sorted(set(counts) - set(self.limits))
         if todo:
             _log(f"limit: raw nlp.pipe in {', '.join(map(str, todo))} process(es)")
-            self.limits |= measure_limits(self.corpus, todo, self.args.repeats)
+            self.limits |= measure_limits(self.in_process_corpus(), todo, self.args.repeats)
+
+    def in_process_corpus(self) -> Corpus:
+        """The articles the in-process figures are taken on."""
+        n = self.args.in_process_articles
+        if not n or n >= len(self.corpus.articles):
+            return self.corpus
+        return dataclasses.replace(self.corpus, articles=self.corpus.articles[:n],
+                                   languages=self.corpus.languages[:n],
+                                   records=self.corpus.records[:n])
 
     def measure(self) -> None:
         """Take every figure (the stack is started only if end to end is on)."""
         self.measure_limits([1, 2, self.args.nlp_processes])
         _log("enrichment stage in process")
-        self.stage, enriched, enricher = measure_stage(self.corpus, self.args.repeats)
+        local = self.in_process_corpus()
+        self.stage, enriched, enricher = measure_stage(local, self.args.repeats)
+        _log("enrichment stage against raw nlp.pipe, in back-to-back pairs")
+        self.stage_paired = paired_stage_vs_limit(
+            local, enricher, passes=1 if self.args.smoke else 3)
         if self.stage.failed:
             self.errors.append(f"enrichment failed for {self.stage.failed} articles")
         if self.args.skip_e2e:
@@ -196,8 +214,12 @@ class Run:
         return {
             "pipeline_vs_limit": _ratio(e2e["words_per_s"] if e2e else None,
                                         limit_e2e.words_per_s if limit_e2e else None),
-            "stage_vs_limit": _ratio(stage["words_per_s"] if stage else None,
-                                     limit1.words_per_s),
+            # Paired in one process (see bench.stage.paired_stage_vs_limit): the stage's
+            # words/s over raw nlp.pipe's, measured back to back on the same articles.
+            "stage_vs_limit": self.stage_paired["ratio"] if self.stage_paired else None,
+            "stage_vs_limit_unpaired": _ratio(stage["words_per_s"] if stage else None,
+                                              limit1.words_per_s),
+            "stage_paired": self.stage_paired,
             "index_vs_raw_bulk": _ratio(indexing["stage_docs_per_s"] if indexing else None,
                                         indexing["raw_bulk_docs_per_s"] if indexing else None),
             "nlp_scaling_2_vs_1": _ratio(limit2.words_per_s, limit1.words_per_s),
