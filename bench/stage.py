@@ -11,6 +11,7 @@ Wrapping costs a few microseconds per call against milliseconds per article.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -19,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.corpus import Corpus, article_words
+from bench.corpus import words as words_of
+from bench.limit import paragraphs_by_language
 from bench.worker_api import (
     ENRICH_STEPS,
     Article,
@@ -27,7 +30,6 @@ from bench.worker_api import (
     ner_languages,
     ner_pipeline,
     new_enricher,
-    text_chunks,
 )
 
 SPACY = "spacy:"  # clock keys of the tokenizer and the pipeline components
@@ -250,14 +252,11 @@ def paired_stage_vs_limit(corpus: Corpus, enricher: Any,
     median of the passes' ratios.
     """
     articles = corpus.articles[:PAIRED_ARTICLES]
-    languages = corpus.languages[:PAIRED_ARTICLES]
-    supported = set(ner_languages())
-    chunks: dict[str, list[str]] = {}
-    for article, language in zip(articles, languages, strict=True):
-        if language in supported:
-            chunks.setdefault(language, []).extend(c for _, c in text_chunks(article.analysed_text))
-    words = sum(article_words(a) for a, lang in zip(articles, languages, strict=True)
-                if lang in supported)
+    sample = dataclasses.replace(corpus, articles=articles,
+                                 languages=corpus.languages[:PAIRED_ARTICLES],
+                                 records=corpus.records[:PAIRED_ARTICLES])
+    [chunks] = paragraphs_by_language(sample, 1)
+    words = sum(words_of(text) for texts in chunks.values() for text in texts)
     size = batch_size()
     pairs = []
     for _ in range(passes):

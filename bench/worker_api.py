@@ -49,11 +49,11 @@ __all__ = [
 # themselves are timed component by component, so NER = spaCy + "mentions".
 ENRICH_STEPS: dict[str, tuple[str, ...]] = {
     "language_id": ("detect_language",),
-    "mentions": ("extract_mentions", "doc_mentions"),
+    "mentions": ("doc_mentions",),
     "gazetteer": ("apply_gazetteer",),
     "normalisation": ("normalise_entities",),
-    "keyphrases": ("keyphrases", "KeyphraseCounter.add", "KeyphraseCounter.top"),
-    "text_stats": ("word_count", "reading_time_minutes", "text_measures"),
+    "keyphrases": ("KeyphraseCounter.add", "KeyphraseCounter.top"),
+    "text_stats": ("text_measures",),
 }
 
 

@@ -7,11 +7,12 @@ here so that one bad article never sinks a batch.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import structlog
 
-from worker.enrich.normalise import default_tables
+from worker.enrich.normalise import EntityTables, default_tables
 from worker.errors import QuarantineError, TooLargeError, TransientError
 from worker.index.dedup import best_near_duplicate
 from worker.index.documents import WritePlan, article_document, plan_write
@@ -59,7 +60,11 @@ class Stages:
         self.outbox = outbox
         self.enricher = enricher
         self.quarantine = Quarantine(store, ledger)
-        self.entity_tables = default_tables(settings.config_dir)
+
+    @functools.cached_property
+    def entity_tables(self) -> EntityTables:
+        """Alias and country tables for entity search keys; built on first index, not start-up."""
+        return default_tables(self.settings.config_dir)
 
     def send_to_nlp(self, envelopes: list[ArticleEnvelope]) -> None:
         """Hand articles to the NLP stage in batches of the configured size."""
