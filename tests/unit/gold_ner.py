@@ -55,6 +55,101 @@ FRENCH: Gold = [
 ]
 
 
+# Spanish news as it is written in Spain and Latin America. Events, tournaments and fairs
+# are MISC (the model has no EVENT). A name keeps no title: the gold span of
+# "El Dr. Javier Moreno" is "Javier Moreno".
+SPANISH: Gold = [
+    ("El presidente del Gobierno, Pedro Sánchez, se reunió este martes en Bruselas con "
+     "Ursula von der Leyen.",
+     [("Pedro Sánchez", "PER"), ("Bruselas", "LOC"), ("Ursula von der Leyen", "PER")]),
+    ("La Agencia Estatal de Meteorología activó la alerta roja en Valencia por las lluvias "
+     "torrenciales.",
+     [("Agencia Estatal de Meteorología", "ORG"), ("Valencia", "LOC")]),
+    ("Claudia Sheinbaum anunció desde el Palacio Nacional un plan de inversiones para el sur "
+     "de México.",
+     [("Claudia Sheinbaum", "PER"), ("Palacio Nacional", "LOC"), ("México", "LOC")]),
+    ("El Banco Central Europeo mantuvo los tipos de interés sin cambios, explicó Christine "
+     "Lagarde en Fráncfort.",
+     [("Banco Central Europeo", "ORG"), ("Christine Lagarde", "PER"), ("Fráncfort", "LOC")]),
+    ("Telefónica cerró el trimestre con un beneficio de 1.200 millones de euros.",
+     [("Telefónica", "ORG")]),
+    ("Lionel Messi marcó dos goles en la victoria del Inter Miami ante el Orlando City.",
+     [("Lionel Messi", "PER"), ("Inter Miami", "ORG"), ("Orlando City", "ORG")]),
+    ("Miles de personas se manifestaron en Buenos Aires contra los recortes de Javier Milei.",
+     [("Buenos Aires", "LOC"), ("Javier Milei", "PER")]),
+    ("La Organización Mundial de la Salud alertó de un brote de dengue en Perú y Bolivia.",
+     [("Organización Mundial de la Salud", "ORG"), ("Perú", "LOC"), ("Bolivia", "LOC")]),
+    ("El Real Madrid ganó la Liga de Campeones tras vencer al Borussia Dortmund en Londres.",
+     [("Real Madrid", "ORG"), ("Liga de Campeones", "MISC"), ("Borussia Dortmund", "ORG"),
+      ("Londres", "LOC")]),
+    ("Gustavo Petro viajó a Caracas para reunirse con Nicolás Maduro.",
+     [("Gustavo Petro", "PER"), ("Caracas", "LOC"), ("Nicolás Maduro", "PER")]),
+    ("Un terremoto de magnitud 6,2 sacudió el norte de Chile sin causar víctimas, informó el "
+     "Servicio Sismológico Nacional.",
+     [("Chile", "LOC"), ("Servicio Sismológico Nacional", "ORG")]),
+    ("La Guardia Civil detuvo en Algeciras a cuatro personas por narcotráfico.",
+     [("Guardia Civil", "ORG"), ("Algeciras", "LOC")]),
+    ("Isabel Díaz Ayuso criticó la reforma fiscal aprobada por el Congreso de los Diputados.",
+     [("Isabel Díaz Ayuso", "PER"), ("Congreso de los Diputados", "ORG")]),
+    ("El escritor Mario Vargas Llosa recibió un homenaje en la Universidad de Salamanca.",
+     [("Mario Vargas Llosa", "PER"), ("Universidad de Salamanca", "ORG")]),
+    ("Iberdrola invertirá 3.000 millones de euros en parques eólicos en Escocia y Estados "
+     "Unidos.",
+     [("Iberdrola", "ORG"), ("Escocia", "LOC"), ("Estados Unidos", "LOC")]),
+    ("El papa Francisco recibió en el Vaticano al rey Felipe VI y a la reina Letizia.",
+     [("Francisco", "PER"), ("Vaticano", "LOC"), ("Felipe VI", "PER"), ("Letizia", "PER")]),
+    ("Los incendios forestales obligaron a evacuar a 2.000 vecinos en la isla de Tenerife.",
+     [("Tenerife", "LOC")]),
+    ("Donald Trump amenazó con imponer aranceles a los productos de México y Canadá.",
+     [("Donald Trump", "PER"), ("México", "LOC"), ("Canadá", "LOC")]),
+    ("Carlos Alcaraz derrotó a Novak Djokovic en la final de Wimbledon.",
+     [("Carlos Alcaraz", "PER"), ("Novak Djokovic", "PER"), ("Wimbledon", "MISC")]),
+    ("La ministra de Hacienda, María Jesús Montero, defendió el proyecto de presupuestos en "
+     "el Senado.",
+     [("María Jesús Montero", "PER"), ("Senado", "ORG")]),
+    ("Según la Organización de las Naciones Unidas, más de un millón de personas han huido "
+     "de Sudán.",
+     [("Organización de las Naciones Unidas", "ORG"), ("Sudán", "LOC")]),
+    ("El Tribunal Supremo confirmó la condena al exdirector de la Policía Nacional.",
+     [("Tribunal Supremo", "ORG"), ("Policía Nacional", "ORG")]),
+    ("Renfe suspendió los trenes entre Madrid y Barcelona por una avería en la catenaria.",
+     [("Renfe", "ORG"), ("Madrid", "LOC"), ("Barcelona", "LOC")]),
+    ("Las inundaciones en Medellín dejaron doce muertos, según la Gobernación de Antioquia.",
+     [("Medellín", "LOC"), ("Gobernación de Antioquia", "ORG")]),
+    ("Shakira actuará en el estadio Santiago Bernabéu el próximo mes de julio.",
+     [("Shakira", "PER"), ("Santiago Bernabéu", "LOC")]),
+    ("La petrolera Repsol y la estadounidense Chevron firmaron un acuerdo en Houston.",
+     [("Repsol", "ORG"), ("Chevron", "ORG"), ("Houston", "LOC")]),
+    ("El Parlamento Europeo aprobó en Estrasburgo la nueva ley de inteligencia artificial.",
+     [("Parlamento Europeo", "ORG"), ("Estrasburgo", "LOC")]),
+    ("Volodímir Zelenski pidió más defensas antiaéreas durante su visita a Madrid.",
+     [("Volodímir Zelenski", "PER"), ("Madrid", "LOC")]),
+    ("Gabriel Boric inauguró en Santiago una nueva línea del metro.",
+     [("Gabriel Boric", "PER"), ("Santiago", "LOC")]),
+    ("Inditex, propietaria de Zara, abrirá su mayor tienda en Nueva York.",
+     [("Inditex", "ORG"), ("Zara", "ORG"), ("Nueva York", "LOC")]),
+    ("La NASA y la Agencia Espacial Europea lanzarán una misión conjunta a Marte.",
+     [("NASA", "ORG"), ("Agencia Espacial Europea", "ORG"), ("Marte", "LOC")]),
+    ("El presidente de Brasil, Luiz Inácio Lula da Silva, llegó a Lima para la cumbre del "
+     "Foro APEC.",
+     [("Brasil", "LOC"), ("Luiz Inácio Lula da Silva", "PER"), ("Lima", "LOC"),
+      ("Foro APEC", "ORG")]),
+    ("Los Juegos Olímpicos de París reunieron a más de 10.000 atletas de 200 países.",
+     [("Juegos Olímpicos de París", "MISC")]),
+    ("El Atlético de Madrid fichó al delantero argentino Julián Álvarez por 75 millones.",
+     [("Atlético de Madrid", "ORG"), ("Julián Álvarez", "PER")]),
+    ("Amnistía Internacional denunció detenciones arbitrarias en Nicaragua.",
+     [("Amnistía Internacional", "ORG"), ("Nicaragua", "LOC")]),
+    ("La escritora Isabel Allende presentó su nueva novela en la Feria Internacional del "
+     "Libro de Guadalajara.",
+     [("Isabel Allende", "PER"), ("Feria Internacional del Libro de Guadalajara", "MISC")]),
+    ("El Dr. Javier Moreno, jefe de cardiología del Hospital La Paz, atendió a la prensa en "
+     "Madrid.",
+     [("Javier Moreno", "PER"), ("Hospital La Paz", "ORG"), ("Madrid", "LOC")]),
+    ("La Sra. Gómez declaró durante tres horas ante el juez de la Audiencia Nacional.",
+     [("Gómez", "PER"), ("Audiencia Nacional", "ORG")]),
+]
+
 def score(gold: Gold, language: str) -> dict[str, dict[str, float]]:
     """Exact-span P/R/F per label and overall ('ALL') for the pipeline of ``language``."""
     tp: Counter[str] = Counter()

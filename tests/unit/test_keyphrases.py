@@ -60,10 +60,10 @@ def test_a_lower_case_pair_must_recur() -> None:
 
 
 def test_languages_without_a_model_get_keyphrases_from_their_tokenizer() -> None:
-    text = ("El Gobierno de España aprobó el martes el nuevo plan de vivienda. El plan de "
-            "vivienda incluye ayudas para jóvenes en Madrid y Barcelona. El plan de vivienda "
-            "entrará en vigor en enero.")
+    text = ("O Governo de Portugal aprovou na terça-feira o novo plano de habitação. O plano de "
+            "habitação inclui apoios para jovens em Lisboa e no Porto. O plano de habitação "
+            "entra em vigor em janeiro.")
     annotation = ENRICHER.annotate(text)
     assert annotation.ner_status == "unsupported"
-    assert "plan" in " ".join(annotation.keyphrases) and "el" not in annotation.keyphrases
+    assert "plano" in " ".join(annotation.keyphrases) and "o" not in annotation.keyphrases
     assert ENRICHER.annotate("12345 !!!").keyphrases == []
