@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     fetch_per_host_concurrency: int = Field(2, ge=1, description="Parallel fetches per host.")
     user_agent: str = Field("newsworker/0.1 (news ingestion worker)",
                             description="User-Agent of every fetch.")
+    respect_robots_txt: bool = Field(
+        True, description="Fetch no article page its site's robots.txt disallows for user_agent."
+    )
+    robots_cache_ttl_s: float = Field(
+        3600.0, gt=0, le=86400, description="How long a site's robots.txt is trusted (s)."
+    )
     feed_max_entries: int = Field(2000, ge=1, description="Entries read from one feed document.")
     max_field_chars: int = Field(200_000, ge=1000, description="Longest single text field kept.")
 
@@ -79,6 +85,8 @@ class Settings(BaseSettings):
     )
 
     dev_es_heap: str = Field("512m", description="Heap of the dev/test Elasticsearch node.")
+    api_host: str = Field("127.0.0.1", description="Where the search API listens.")
+    api_port: int = Field(8000, ge=0, le=65535, description="Search API port (dev up: 0 = free).")
     log_level: str = Field("INFO", description="Log level of workers and CLI.")
 
 

@@ -41,6 +41,16 @@ class Stack:
         """Run a command with --json and parse its output."""
         return json.loads(self.cli(*args, "--json").stdout)
 
+    def hits(self, *args: str) -> list[dict[str, Any]]:
+        """`search ARGS --json`: the hits of the first page."""
+        hits: list[dict[str, Any]] = self.json("search", *args)["hits"]
+        return hits
+
+    def url_of(self, service: str) -> str:
+        """The address `dev status` records for a service (elasticsearch, api, flower)."""
+        rows = self.json("dev", "status")
+        return str(next(r["url"] for r in rows if r["name"] == service))
+
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:

@@ -17,6 +17,7 @@ class Route:
     content_type: str = "application/rss+xml; charset=utf-8"
     status: int = 200
     etag: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. a redirect's Location
 
 
 @dataclass
@@ -59,6 +60,8 @@ def serve() -> Iterator[FeedServer]:
             self.send_header("Content-Length", str(len(route.body)))
             if route.etag:
                 self.send_header("ETag", route.etag)
+            for name, value in route.headers.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(route.body)
 

@@ -10,6 +10,9 @@ import pytest
 
 from tests.integration.conftest import Stack
 from tests.integration.feed_server import FeedServer, Route, serve
+from worker.http import BlockedAddressError, FetchPolicy, RobotsDisallowedError, fetch
+from worker.http.robots import RobotsCache, RobotsGate
+from worker.record import article_id
 
 pytestmark = pytest.mark.integration
 
@@ -63,12 +66,12 @@ def test_feed_ingested_with_full_text_then_not_modified(stack: Stack) -> None:
 
         # The summary-only entry got the page's main text (not its navigation) and the
         # canonical URL, without the tracking parameters of the feed's link.
-        [tram] = stack.json("search", f"{marker} fullpage")
+        [tram] = stack.hits(f"{marker} fullpage")
         assert tram["url"] == server.url("/a/2")
-        doc = stack.json("search", "", "--entity", "LOC:Zagreb", "--limit", "50")
+        doc = stack.hits("", "--entity", "LOC:Zagreb", "--limit", "50")
         assert any(h["id"] == tram["id"] for h in doc)
         # The entry whose page is gone is indexed with its summary: nothing is lost.
-        [museum] = stack.json("search", f"Museums {marker}")
+        [museum] = stack.hits(f"Museums {marker}")
         assert museum["title"] == f"Museum night {marker}"
 
         second = stack.json("ingest", server.url("/feed.xml"), "--wait", "--timeout", "300")
@@ -90,7 +93,7 @@ def test_same_story_from_feed_and_seed_file_is_one_document(
         seed.write_bytes(article_page(server, marker))
         again = stack.json("ingest", str(seed), "--wait")
         assert (again["indexed"], again["duplicates"]) == (0, 1)
-        [tram] = stack.json("search", f"{marker} fullpage")
+        [tram] = stack.hits(f"{marker} fullpage")
         assert tram["origins"] == [server.url("/feed.xml"), str(seed)]
 
 
@@ -115,9 +118,9 @@ def test_beat_polls_added_feeds_and_lists_a_failing_one(stack: Stack) -> None:
             assert "500" in str(rows[bad["id"]]["last_error"])
             assert rows[bad["id"]]["next_poll_at"]  # still scheduled: never abandoned
             deadline = time.monotonic() + 120
-            while time.monotonic() < deadline and not stack.json("search", f"{marker} fullpage"):
+            while time.monotonic() < deadline and not stack.hits(f"{marker} fullpage"):
                 time.sleep(1)
-            assert stack.json("search", f"{marker} fullpage")
+            assert stack.hits(f"{marker} fullpage")
         finally:
             stack.cli("feeds", "remove", good["id"])
             stack.cli("feeds", "remove", bad["id"])
@@ -134,6 +137,88 @@ def test_an_edited_entry_updates_its_document_with_a_version(stack: Stack) -> No
         server.routes["/feed.xml"] = Route(edited)
         again = stack.json("ingest", server.url("/feed.xml"), "--wait")
         assert (again["submitted"], again["updated"], again["indexed"]) == (1, 1, 0)
-        [harbour] = stack.json("search", f"Harbour reopens {marker}")
+        [harbour] = stack.hits(f"Harbour reopens {marker}")
         assert harbour["version"] == 2
-        assert stack.json("search", f"{marker} 2 pm")  # the new text is what is searchable
+        assert stack.hits(f"{marker} 2 pm")  # the new text is what is searchable
+
+
+ROBOTS_TXT = b"# test site\nUser-agent: *\nDisallow: /private/\n"
+
+
+def two_summaries(server: FeedServer, marker: str) -> bytes:
+    """An RSS feed of two summary-only entries: one page robots.txt allows, one it does not."""
+    return f"""<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>
+<title>Robots {marker}</title><link>{server.url('/')}</link>
+<item><guid>{server.url('/a/2')}</guid><link>{server.url('/a/2')}</link>
+<title>Tram line approved {marker}</title><description>The council approved a tram
+line.</description></item>
+<item><guid>{server.url('/private/3')}</guid><link>{server.url('/private/3')}</link>
+<title>Members only {marker}</title><description>Council members met behind closed doors
+{marker} robotsummary.</description></item>
+</channel></rss>""".encode()
+
+
+def es_document(stack: Stack, doc_id: str) -> dict[str, object]:
+    from elasticsearch import Elasticsearch
+
+    env_file = Path(stack.env["NEWSWORKER_STATE_DIR"]) / "dev.env"
+    es_url = next(line.split("=", 1)[1] for line in env_file.read_text().splitlines()
+                  if line.startswith("NEWSWORKER_ELASTICSEARCH_URL="))
+    source: dict[str, object] = Elasticsearch(es_url).get(index="news-articles",
+                                                          id=doc_id)["_source"]
+    return source
+
+
+def test_robots_txt_disallowed_page_is_not_fetched_and_its_entry_is_indexed(
+    stack: Stack,
+) -> None:
+    marker = uuid.uuid4().hex[:12]
+    with serve() as server:
+        server.routes["/robots.txt"] = Route(ROBOTS_TXT, "text/plain; charset=utf-8")
+        server.routes["/feed.xml"] = Route(two_summaries(server, marker))
+        server.routes["/a/2"] = Route(article_page(server, marker), "text/html; charset=utf-8")
+        server.routes["/private/3"] = Route(article_page(server, marker + " private"),
+                                            "text/html; charset=utf-8")
+        summary = stack.json("ingest", server.url("/feed.xml"), "--wait", "--timeout", "300")
+        assert summary["done"] and (summary["submitted"], summary["indexed"]) == (2, 2)
+
+        assert server.hits("/private/3") == []  # disallowed: never requested
+        assert len(server.hits("/a/2")) == 1  # allowed: fetched, its full text indexed
+        [robots] = server.hits("/robots.txt")  # once for both pages, as ourselves
+        assert robots["user-agent"].startswith("newsworker/")
+        assert server.hits("/feed.xml")  # the feed itself is not subject to robots.txt
+        assert stack.hits(f"{marker} fullpage")
+
+        # The refused entry is indexed with its feed text, and says why it has no more.
+        [members] = stack.hits(f"{marker} robotsummary")
+        assert members["title"] == f"Members only {marker}"
+        doc = es_document(stack, article_id(url=server.url("/private/3"), title="", body=""))
+        assert doc["body_source"] == "feed_summary"
+        provenance = doc["provenance"]
+        assert isinstance(provenance, list)
+        assert [p["name"] for p in provenance if p["stage"] == "fulltext"] == [
+            "unavailable:robots_disallowed"]
+
+
+def test_robots_txt_of_every_redirect_hop_through_the_real_client() -> None:
+    policy = FetchPolicy(allow_private_networks=True, user_agent="newsworker-test/1.0")
+    with serve() as first, serve() as cdn:
+        cdn.routes["/robots.txt"] = Route(b"User-agent: newsworker-test\nDisallow: /\n",
+                                          "text/plain")
+        cdn.routes["/page"] = Route(b"<html><p>page</p></html>", "text/html")
+        first.routes["/moved"] = Route(b"", "text/plain", status=302,
+                                       headers={"Location": cdn.url("/page")})
+        first.routes["/open"] = Route(b"<html><p>open</p></html>", "text/html")
+        gate = RobotsGate(fetch, ttl_s=60, cache=RobotsCache())
+        assert gate.fetch(first.url("/open"), policy).body.startswith(b"<html>")  # 404 robots
+        with pytest.raises(RobotsDisallowedError):
+            gate.fetch(first.url("/moved"), policy)
+        assert cdn.hits("/page") == [] and len(cdn.hits("/robots.txt")) == 1
+        assert len(first.hits("/robots.txt")) == 1 and len(first.hits("/moved")) == 1
+
+        # robots.txt goes through the same address guard as the page: nothing is requested.
+        before = len(first.requests)
+        with pytest.raises(BlockedAddressError):
+            RobotsGate(fetch, ttl_s=60, cache=RobotsCache()).fetch(
+                first.url("/open"), FetchPolicy(allow_private_networks=False))
+        assert len(first.requests) == before

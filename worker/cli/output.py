@@ -1,17 +1,43 @@
-"""How the CLI speaks: JSON on stdout for programs, rich tables for people, errors on stderr."""
+"""How the CLI speaks: JSON on stdout for programs, rich tables for people, errors on stderr.
+
+Colours only on a terminal (rich's own rule: not when piped or redirected, unless
+FORCE_COLOR or TTY_COMPATIBLE=1 asks for them, and never with NO_COLOR). Text from articles
+is printed without its control characters, so a title carrying ESC sequences cannot colour
+a pipe or drive the terminal.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-console = Console()
-err = Console(stderr=True)
+# C0 controls but tab and newline, DEL, and C1 controls (0x9b is an 8-bit CSI).
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def without_controls(text: str) -> str:
+    """``text`` without control characters other than tab and newline."""
+    return _CONTROL_CHARS.sub("", text)
+
+
+class SafeConsole(Console):
+    """A rich Console that drops control characters from every string it is given to render
+    (print arguments, table cells, rule titles): only rich itself writes escape codes."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        """Render ``text`` as rich does, after dropping its control characters."""
+        return super().render_str(without_controls(text), **kwargs)
+
+
+console = SafeConsole()
+err = SafeConsole(stderr=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 

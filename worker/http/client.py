@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -349,11 +349,13 @@ def _translate(exc: Exception, url: str) -> FetchError:
 def fetch(
     url: str, policy: FetchPolicy, *, etag: str | None = None, last_modified: str | None = None,
     resolver: Resolver | None = None, network_backend: httpcore.NetworkBackend | None = None,
+    before_request: Callable[[str], None] | None = None,
 ) -> FetchResult:
     """GET ``url`` under ``policy``: the only way the worker talks HTTP, so every rule holds."""
     # etag/last_modified make the request conditional (304 -> not_modified). resolver
     # (default getaddrinfo) and network_backend (what dials a checked address; default plain
-    # TCP) are there so tests can simulate DNS and hosts.
+    # TCP) are there so tests can simulate DNS and hosts. before_request sees every URL of
+    # the chain before it is requested and may refuse it by raising (robots.txt does).
     started = time.monotonic()
     deadline = Deadline(policy.timeout_s)
     headers = {"User-Agent": policy.user_agent, "Accept": "*/*",
@@ -371,6 +373,8 @@ def fetch(
     with httpx.Client(transport=GuardedTransport(backend), trust_env=False) as client:
         while True:
             host = check_url(current, allow_private_networks=policy.allow_private_networks)
+            if before_request is not None:
+                before_request(current)
             slot = host_slot(host, policy.per_host_concurrency)
             if not slot.acquire(timeout=deadline.remaining()):
                 raise FetchTimeoutError(f"no free slot for host {host!r} within the time limit")

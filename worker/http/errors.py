@@ -41,6 +41,13 @@ class HttpStatusError(QuarantineError, FetchError):
         self.status = status
 
 
+class RobotsDisallowedError(QuarantineError, FetchError):
+    """The origin's robots.txt disallows the URL (``robots_disallowed``), or could not be had
+    and so is taken to disallow everything for a while (``robots_unreachable``)."""
+
+    reason_code = "robots_disallowed"
+
+
 class BodyTooLargeError(TooLargeError, FetchError):
     """The decompressed body exceeds the cap; reading on would only waste memory."""
 

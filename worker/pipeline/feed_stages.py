@@ -26,11 +26,13 @@ class FeedStages:
     """Polling and full text, sharing the article stages' ledger, outbox and quarantine."""
 
     def __init__(self, stages: Stages, feeds: FeedStateStore, fetch: Fetch,
-                 fetch_policy: Any) -> None:
+                 fetch_policy: Any, *, fetch_page: Fetch | None = None) -> None:
         self.stages = stages
         self.settings = stages.settings
         self.feeds = feeds
         self.fetch = fetch
+        # Article pages may go through a stricter fetch than feeds (robots.txt).
+        self.fetch_page = fetch_page or fetch
         self.fetch_policy = fetch_policy
 
     def schedule_due(self, now: datetime | None = None) -> int:
@@ -87,11 +89,14 @@ class FeedStages:
         """Fetch a summary-only entry's page; if it cannot be had, the summary is indexed."""
         article = env.article
         try:
-            result = self.fetch(article.url or "", self.fetch_policy)
+            result = self.fetch_page(article.url or "", self.fetch_policy)
             article = apply_page(article, extract_page(result.body, url=result.url),
                                  datetime.now(UTC))
-        except QuarantineError as exc:  # 404, blocked address, no text: keep the summary
-            log.warning("fulltext unavailable", url=article.url, reason=str(exc))
+        except QuarantineError as exc:  # 404, blocked address, robots.txt: keep the summary
+            # A site's robots.txt saying no is routine; a page that fails is worth a look.
+            report = log.info if exc.reason_code.startswith("robots_") else log.warning
+            report("fulltext unavailable", url=article.url, reason=str(exc),
+                   reason_code=exc.reason_code)
             article = article.model_copy(update={"provenance": [*article.provenance, Provenance(
                 stage="fulltext", name=f"unavailable:{exc.reason_code}", version="1",
                 at=datetime.now(UTC))]})

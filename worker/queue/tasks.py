@@ -15,6 +15,7 @@ from celery.signals import celeryd_after_setup
 from worker.enrich.annotate import Enricher
 from worker.feeds.registry import FeedRegistry
 from worker.http.client import FetchPolicy, fetch
+from worker.http.robots import page_fetch
 from worker.index.store import ElasticStore
 from worker.jobs.ledger import JobLedger
 from worker.pipeline.feed_stages import FeedStages
@@ -42,7 +43,10 @@ def feed_stages() -> FeedStages:
     """The feed stages, sharing the article stages' adapters."""
     st = stages()
     registry = FeedRegistry.from_url(st.settings.redis_url, st.settings.feeds_file)
-    return FeedStages(st, registry, fetch, FetchPolicy.from_settings(st.settings))
+    pages = page_fetch(fetch, respect_robots_txt=st.settings.respect_robots_txt,
+                       ttl_s=st.settings.robots_cache_ttl_s)
+    return FeedStages(st, registry, fetch, FetchPolicy.from_settings(st.settings),
+                      fetch_page=pages)
 
 
 @celeryd_after_setup.connect

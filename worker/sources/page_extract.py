@@ -21,6 +21,7 @@ from trafilatura.utils import load_html
 
 from worker.errors import EmptyInputError, QuarantineError
 from worker.record import normalise_text
+from worker.sources.date_text import MAX_CHARS, reread
 
 # Meta keys (name, property or itemprop, lower-cased) that claim a publication time, best first.
 _DATE_META_KEYS: tuple[str, ...] = (
@@ -89,9 +90,10 @@ def extract_page(html: bytes | str, *, url: str | None = None) -> ExtractedPage:
 
 
 def parse_timestamp(raw: str) -> datetime | None:
-    """ISO 8601 or RFC 2822 text to an aware UTC datetime; naive times are read as UTC."""
+    """ISO 8601, RFC 2822 or month-name text (``date_text``) to an aware UTC datetime; naive
+    times are read as UTC."""
     text = raw.strip()
-    if not text or len(text) > 64:
+    if not text or len(text) > MAX_CHARS:
         return None
     value: datetime | None = None
     try:
@@ -100,8 +102,9 @@ def parse_timestamp(raw: str) -> datetime | None:
         try:
             value = parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError):
-            return None
-    return as_utc(value)
+            value = None
+    # email.utils takes a zone it does not know (WIB, CET) for UTC; month names it cannot read.
+    return reread(as_utc(value) if value is not None else None, text)
 
 
 def as_utc(value: datetime | date) -> datetime | None:

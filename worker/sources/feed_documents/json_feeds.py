@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from worker.sources.date_text import reread
 from worker.sources.feed_documents.html_text import body_text
 from worker.sources.feed_documents.model import FeedEntry, NotAFeedError, Notes, ParsedFeed
 
@@ -109,6 +110,11 @@ def parse_rfc3339(value: str) -> datetime | None:
         return None
 
 
+def _date(raw: str | None) -> datetime | None:
+    """RFC 3339 as the spec says, else a date with month names as feeds in the wild write."""
+    return reread(parse_rfc3339(raw), raw) if raw else None
+
+
 def _kind(value: object) -> str:
     return "missing" if value is None else f"a JSON {type(value).__name__}"
 
@@ -164,8 +170,8 @@ def _item(raw: object, fields: _Fields) -> JsonFeedItem | None:
         content_html=fields.text(raw, "content_html"),
         content_text=fields.text(raw, "content_text"),
         summary=fields.text(raw, "summary"),
-        date_published=parse_rfc3339(published_raw) if published_raw else None,
-        date_modified=parse_rfc3339(modified_raw) if modified_raw else None,
+        date_published=_date(published_raw),
+        date_modified=_date(modified_raw),
         date_published_raw=published_raw,
         date_modified_raw=modified_raw,
         authors=_authors(raw, fields),

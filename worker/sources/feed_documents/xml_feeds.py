@@ -19,6 +19,7 @@ from typing import Any
 import feedparser  # type: ignore[import-untyped]
 
 from worker.errors import TooLargeError
+from worker.sources.date_text import reread
 from worker.sources.feed_documents.document_text import fix_references
 from worker.sources.feed_documents.html_text import body_text, html_to_text
 from worker.sources.feed_documents.model import FeedEntry, NotAFeedError, Notes, ParsedFeed
@@ -228,6 +229,9 @@ def _xml_entry(raw: Any, feed_language: str | None, inherited: list[str], limit:
         summary_value, _get(summary_detail, "type") or "text/html")
     language = (content_language or _get(summary_detail, "language")
                 or _detail_language(_get(raw, "title_detail")) or feed_language)
+    # feedparser reads English month names only and a zone it does not know as UTC.
+    published_raw = _text_or_none(_get(raw, "published"))
+    updated_raw = _text_or_none(_get(raw, "updated"))
     return FeedEntry(
         guid=notes.clip(_text_or_none(_get(raw, "id")), "guid", limit),
         url=notes.clip(_text_or_none(_get(raw, "link")), "url", limit),
@@ -236,10 +240,10 @@ def _xml_entry(raw: Any, feed_language: str | None, inherited: list[str], limit:
         summary=notes.clip(summary, "summary", limit),
         content=notes.clip(content, "content", limit),
         authors=[name[:limit] for name in _author_names(raw)] or list(inherited),
-        published=_struct_to_datetime(_get(raw, "published_parsed")),
-        updated=_struct_to_datetime(_get(raw, "updated_parsed")),
-        published_raw=_text_or_none(_get(raw, "published")),
-        updated_raw=_text_or_none(_get(raw, "updated")),
+        published=reread(_struct_to_datetime(_get(raw, "published_parsed")), published_raw),
+        updated=reread(_struct_to_datetime(_get(raw, "updated_parsed")), updated_raw),
+        published_raw=published_raw,
+        updated_raw=updated_raw,
         language=_text_or_none(language),
     )
 
