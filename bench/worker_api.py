@@ -17,6 +17,7 @@ from worker.enrich.annotate import Enricher
 from worker.enrich.entities import text_chunks
 from worker.enrich.pipelines import NlpConfig, language_table, load_pipeline
 from worker.index.documents import article_document
+from worker.index.layout import load_layout
 from worker.index.templates import load_template
 from worker.jobs.ledger import JobLedger
 from worker.jobs.submit import source_items, submit
@@ -86,7 +87,7 @@ def ner_pipeline(language: str) -> Any:
 
 def document_of(enricher: Enricher, article: Article) -> dict[str, Any]:
     """The Elasticsearch document the index stage would write for an enriched article."""
-    return article_document(article, enricher.tables)
+    return article_document(article, enricher.tables, load_layout(_settings().config_dir))
 
 
 def articles_template(index_pattern: str) -> dict[str, Any]:

@@ -41,17 +41,17 @@ def test_seeds_indexed_searchable_and_reingest_adds_nothing(stack: Stack) -> Non
     count_after_first = stack.json("stats")["articles"]
 
     # A body word of the Indonesian sample finds it, with its language.
-    hits = stack.json("search", "gencatan senjata")
+    hits = stack.hits("gencatan senjata")
     sample_hits = [h for h in hits if h["origin"] == str(SAMPLE)]
     assert sample_hits, hits
     assert sample_hits[0]["language"] == "id"
     assert sample_hits[0]["title"].startswith("Putin dan Obama")
 
     # An entity finds its article, and the language filter narrows.
-    by_entity = stack.json("search", "", "--entity", "PER:Niek Stam")
+    by_entity = stack.hits("", "--entity", "PER:Niek Stam")
     assert [h["origin"] for h in by_entity] == [str(SEEDS / "en_harbour_strike.txt")]
-    assert stack.json("search", "Rotterdam", "--lang", "fr") == []
-    assert stack.json("search", "Rotterdam", "--lang", "en")
+    assert stack.hits("Rotterdam", "--lang", "fr") == []
+    assert stack.hits("Rotterdam", "--lang", "en")
 
     second = stack.json("ingest", str(SEEDS), "--wait", "--timeout", "300")
     _accounted(second)
@@ -86,7 +86,7 @@ def test_bad_files_quarantined_with_reason_and_the_rest_indexed(
     assert by_file["empty.txt"]["reason_code"] == "empty"
     assert by_file["report.pdf"]["reason_code"] == "unsupported_format"
 
-    assert [h["title"] for h in stack.json("search", marker)] == [
+    assert [h["title"] for h in stack.hits(marker)] == [
         f"Harbour cranes repainted {marker}"
     ]
 
@@ -94,7 +94,7 @@ def test_bad_files_quarantined_with_reason_and_the_rest_indexed(
 def test_dev_status_reports_every_service_running(stack: Stack) -> None:
     rows = {row["name"]: row for row in stack.json("dev", "status")}
     assert set(rows) == {"redis", "elasticsearch", "worker-fetch", "worker-nlp",
-                         "worker-index", "beat", "flower"}
+                         "worker-index", "beat", "flower", "api"}
     assert all(row["running"] for row in rows.values()), rows
     assert rows["elasticsearch"]["url"].startswith("http://127.0.0.1:")
     # `dev up` again is idempotent: same processes.
@@ -126,7 +126,7 @@ def test_copies_merge_origins_and_edited_republications_link_to_the_story(
     third = stack.json("ingest", str(tmp_path / "edited.txt"), "--wait")
     assert third["indexed"] == 1  # a different text is its own document...
 
-    hits = stack.json("search", marker, "--limit", "5")
+    hits = stack.hits(marker, "--limit", "5")
     assert len(hits) == 2
     docs = {h["origin"]: h for h in hits}
     original = docs[str(tmp_path / "a" / "story.txt")]
@@ -149,7 +149,7 @@ def test_reenrich_stale_redoes_nlp_from_the_stored_text(stack: Stack, tmp_path: 
     assert stack.json("reenrich", "--stale", "--dry-run")["stale"] == 0
 
     # Pretend an older model enriched it: its signature no longer matches today's.
-    [hit] = stack.json("search", marker)
+    [hit] = stack.hits(marker)
     es_url = next(line.split("=", 1)[1] for line in
                   (Path(stack.env["NEWSWORKER_STATE_DIR"]) / "dev.env").read_text().splitlines()
                   if line.startswith("NEWSWORKER_ELASTICSEARCH_URL="))
@@ -161,6 +161,6 @@ def test_reenrich_stale_redoes_nlp_from_the_stored_text(stack: Stack, tmp_path: 
     summary = stack.json("reenrich", "--stale", "--wait", "--timeout", "300")
     assert (summary["submitted"], summary["updated"]) == (1, 1)
     assert stack.json("reenrich", "--stale", "--dry-run")["stale"] == 0
-    [again] = stack.json("search", marker)
+    [again] = stack.hits(marker)
     assert again["entities"]  # recomputed, not the emptied list
     assert again["version"] == 1  # the text did not change

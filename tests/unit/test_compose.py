@@ -36,6 +36,18 @@ def test_beat_and_flower_run_the_real_commands() -> None:
     assert SERVICES["flower"]["command"] == flower_argv(5555, "0.0.0.0")
 
 
+def test_the_search_api_service_runs_the_real_cli_command() -> None:
+    from typer.testing import CliRunner
+
+    from worker import cli
+
+    command = SERVICES["api"]["command"]
+    assert command[:4] == ["python", "-m", "worker", "api"]
+    help_text = CliRunner().invoke(cli.app, ["api", "--help"]).output
+    assert all(option in help_text for option in command[4::2])
+    assert "8000:8000" in SERVICES["api"]["ports"][0]
+
+
 def test_environment_names_are_real_settings() -> None:
     fields = {f"{ENV_PREFIX}{name.upper()}" for name in Settings.model_fields}
     for name, service in SERVICES.items():

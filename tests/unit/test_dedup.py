@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.unit.shipped_config import TABLES
+from tests.unit.shipped_config import LAYOUT, TABLES
 from worker.index.dedup import best_near_duplicate, fingerprint, merge_origins, similarity
 from worker.index.documents import article_document, plan_write
 from worker.record import Article, Origin
@@ -16,7 +16,7 @@ TITLE, BODY = SAMPLE.split("\n", 1)
 def _doc(body: str, location: str = "/a.txt", url: str | None = "https://x.org/a") -> dict:  # type: ignore[type-arg]
     article = Article(id="u1", origin=Origin(kind="seed", location=location), url=url,
                       title=TITLE, body=body)
-    return article_document(article, TABLES)
+    return article_document(article, TABLES, LAYOUT)
 
 
 def test_republished_story_with_small_edits_is_a_near_duplicate() -> None:

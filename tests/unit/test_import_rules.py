@@ -20,8 +20,9 @@ SERVICE_CLIENTS = frozenset({"celery", "kombu", "redis", "elasticsearch", "httpx
 PURE = (
     "worker.pipeline", "worker.enrich", "worker.sources", "worker.record", "worker.errors",
     "worker.feeds.config", "worker.feeds.poll", "worker.feeds.schedule", "worker.feeds.fulltext",
-    "worker.index.documents", "worker.index.dedup", "worker.index.queries",
-    "worker.index.templates", "worker.index.writes", "worker.jobs.keys", "worker.jobs.summary",
+    "worker.index.documents", "worker.index.dedup", "worker.index.stats",
+    "worker.index.layout", "worker.index.templates", "worker.search", "worker.index.writes",
+    "worker.jobs.keys", "worker.jobs.summary",
     "worker.jobs.submit",
 )
 ADAPTERS = ("worker.index.store", "worker.jobs.ledger", "worker.feeds.registry", "worker.http",

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tests.unit.shipped_config import TABLES
+from tests.unit.shipped_config import LAYOUT, TABLES
 from worker.index.documents import QuarantineEntry, article_document, quarantine_document
-from worker.index.queries import parse_entity_filter, search_body
 from worker.index.templates import load_template, mapped_fields
 from worker.record import Article, Entity, Mention, Origin, Provenance
 from worker.settings import PROJECT_ROOT
@@ -32,7 +31,7 @@ def test_templates_are_strict_and_cover_every_document_field() -> None:
     assert template["index_patterns"] == ["news-articles-*"]
     mappings = template["template"]["mappings"]
     assert mappings["dynamic"] == "strict"
-    doc = article_document(_article(), TABLES)
+    doc = article_document(_article(), TABLES, LAYOUT)
     assert set(doc) <= mapped_fields(template)
     assert set(doc["entities"][0]) <= set(mappings["properties"]["entities"]["properties"])
     assert doc["entity_keys"] == ["PER:vladimir putin"]
@@ -50,16 +49,3 @@ def test_quarantine_document_fits_its_template_and_keeps_raw_input() -> None:
     assert doc["raw_size"] == 2 * 1024 * 1024 and doc["raw_truncated"] is True
     # Retried quarantine of the same item overwrites, never duplicates.
     assert entry.doc_id == entry.model_copy(update={"reason": "other"}).doc_id
-
-
-def test_entity_filter_syntax() -> None:
-    assert parse_entity_filter("per: Vladimir Putin") == ("PER", "Vladimir Putin")
-    body = search_body("suriah", entities=["LOC:Suriah"], language="id", limit=3)
-    assert {"term": {"entity_keys": "LOC:suriah"}} in body["query"]["bool"]["filter"]
-    assert {"term": {"language": "id"}} in body["query"]["bool"]["filter"]
-    for bad in ("Putin", ":Putin", "PER:"):
-        try:
-            parse_entity_filter(bad)
-        except ValueError:
-            continue
-        raise AssertionError(f"{bad!r} accepted")

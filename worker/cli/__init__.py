@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from worker.cli import bench, demo, dev, feeds, ingest, models, quarantine, search
+from worker.cli import api, bench, demo, dev, feeds, index, ingest, models, quarantine, search
 from worker.logs import configure_logging
 from worker.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 app.add_typer(dev.app, name="dev")
 app.add_typer(feeds.app, name="feeds")
+app.add_typer(index.app, name="index")
 app.command()(ingest.ingest)
 app.command()(ingest.job)
 app.command()(models.annotate)
@@ -18,8 +19,11 @@ app.command("train-ner")(models.train_ner)
 app.command()(models.reenrich)
 app.command()(search.search)
 app.command()(search.stats)
+for _command in (search.facets, search.cooccur, search.similar, search.show):
+    app.command()(_command)
 app.command()(quarantine.quarantine)
 app.command()(demo.demo)
+app.command()(api.api)
 app.command(help=bench.HELP, context_settings={
     "allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []})(
     bench.bench)

@@ -11,8 +11,9 @@ from worker.cli import services
 from worker.cli.ingest import run_ingest
 from worker.cli.output import JsonOpt, console, entity_table, err, fail, print_json, print_summary
 from worker.devstack.stack import DevStack, StackError
-from worker.index.queries import search_body, search_hits
 from worker.jobs.submit import seed_article_ids
+from worker.search.request import SearchRequest
+from worker.search.service import SearchService
 from worker.settings import PROJECT_ROOT, get_settings
 
 
@@ -32,7 +33,8 @@ def demo(
     summary = run_ingest([str(s) for s in seeds], wait=True, timeout=600)
     store = services.store()
     docs = store.get_many(seed_article_ids(seeds, get_settings()))
-    searches = [search_for(store, doc_id, doc) for doc_id, doc in docs.items()]
+    search = SearchService.from_config(store, get_settings().config_dir)
+    searches = [search_for(search, doc_id, doc) for doc_id, doc in docs.items()]
     if as_json:
         print_json({"summary": summary, "articles": docs, "searches": searches})
         return
@@ -51,11 +53,11 @@ def demo(
         )
 
 
-def search_for(store: Any, doc_id: str, doc: dict[str, Any]) -> dict[str, Any]:
+def search_for(search: SearchService, doc_id: str, doc: dict[str, Any]) -> dict[str, Any]:
     """Search for a document by its longest title word and its first person (or entity)."""
     people = [e for e in doc["entities"] if e["label"] == "PER"] or doc["entities"]
     word = max(doc["title"].split() or [""], key=len)
     filters = [f"{people[0]['label']}:{people[0]['name']}"] if people else []
-    hits = search_hits(store.search(search_body(word, entities=filters, limit=5)))
+    hits = search.search(SearchRequest(q=word, entities=filters, size=5))["hits"]
     return {"article": doc_id, "query": word, "entities": filters,
             "found": any(h["id"] == doc_id for h in hits), "hits": len(hits)}

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -137,8 +138,15 @@ class DevStack:
                 services["flower"] = self._spawn(
                     "flower", flower_argv(port, "127.0.0.1"), env, port, f"http://127.0.0.1:{port}"
                 )
+            if "api" not in services:
+                port = free_port()
+                argv = [sys.executable, "-m", "worker", "api", "--host", "127.0.0.1",
+                        "--port", str(port)]
+                services["api"] = self._spawn("api", argv, env, port, f"http://127.0.0.1:{port}")
             self._save(services)
             self._wait(lambda: _workers_answer(redis_url), "workers", deadline, services)
+            api_url = services["api"].url or ""
+            self._wait(lambda: _api_ready(api_url), "search API", deadline, services)
         self._save(services)
         return services
 
@@ -216,6 +224,11 @@ def _es_ready(url: str) -> bool:
     client = Elasticsearch(url, request_timeout=5)
     health = client.cluster.health(wait_for_status="yellow", timeout="5s")
     return str(health["status"]) in ("yellow", "green")
+
+
+def _api_ready(url: str) -> bool:
+    with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+        return bool(response.status == 200)
 
 
 def _workers_answer(redis_url: str) -> bool:

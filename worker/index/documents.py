@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field
 
 from worker.enrich.normalise import EntityTables, search_names
 from worker.enrich.text_stats import word_count
 from worker.index.dedup import fingerprint, merge_origins
+from worker.index.layout import IndexLayout
 from worker.record import Article, Origin
 
 # Raw input kept with a quarantine entry; the hash and size always describe the whole input.
@@ -39,12 +42,17 @@ class QuarantineEntry(BaseModel):
 
 
 def article_document(
-    article: Article, tables: EntityTables, *, indexed_at: datetime | None = None
+    article: Article, tables: EntityTables, layout: IndexLayout, *,
+    indexed_at: datetime | None = None,
 ) -> dict[str, Any]:
     """The indexed form of an article: the record plus fields that make it searchable."""
-    doc = article.model_dump(mode="json", exclude={"id", "origin"})
+    doc = article.model_dump(mode="json", exclude={"origin"})
     doc["source_kind"] = article.origin.kind
     doc["origins"] = [article.origin.model_dump(mode="json")]
+    doc["site"] = site_of(article.url)
+    doc["text_by_language"] = language_text(article, layout)
+    when = article.published_at or article.fetched_at
+    doc["published_or_fetched_at"] = when.isoformat()
     # Canonical name, surface forms without titles, and the canonical id (verbatim, and as
     # entity_key_term folds it, so `--entity country:SY` and `--entity org:kremlin` match).
     doc["entity_keys"] = sorted(
@@ -52,6 +60,8 @@ def article_document(
          for label, name in search_names(e, article.language, tables=tables)}
         | {e.canonical_id for e in article.entities if e.canonical_id}
     )
+    doc["entity_names"] = entity_names(article, layout)
+    doc["entity_ids"] = sorted({e.canonical_id for e in article.entities if e.canonical_id})
     doc["word_count"] = article.word_count or word_count(article.body)
     doc["indexed_at"] = (indexed_at or datetime.now(UTC)).isoformat()
     prints = fingerprint(article.title, article.body)
@@ -63,6 +73,58 @@ def article_document(
     doc["near_duplicate_of"] = None
     doc["near_duplicate_similarity"] = None
     return doc
+
+
+def language_text(article: Article, layout: IndexLayout) -> dict[str, dict[str, str]]:
+    """The text again under its language's analyzer; {} when the mapping has none for it."""
+    return _language_text(article.language, {"title": article.title,
+                                             "summary": article.summary, "body": article.body},
+                          layout)
+
+
+def _language_text(language: str | None, fields: dict[str, str | None],
+                   layout: IndexLayout) -> dict[str, dict[str, str]]:
+    code = (language or "").split("-")[0].lower()
+    if code not in layout.text_languages:
+        return {}
+    return {code: {name: value for name, value in fields.items() if value}}
+
+
+def entity_names(article: Article, layout: IndexLayout) -> dict[str, list[str]]:
+    """Display names per label, for facets and Kibana (which cannot aggregate nested data)."""
+    return _entity_names(((e.label, e.name) for e in article.entities), layout)
+
+
+def _entity_names(pairs: Iterable[tuple[str, str]], layout: IndexLayout) -> dict[str, list[str]]:
+    names: dict[str, set[str]] = {}
+    for label, name in pairs:
+        if label in layout.entity_labels:
+            names.setdefault(label, set()).add(name)
+    return {label: sorted(values) for label, values in sorted(names.items())}
+
+
+def with_derived_fields(doc_id: str, source: dict[str, Any],
+                        layout: IndexLayout) -> dict[str, Any]:
+    """A stored document with the fields an older mapping lacked, computed from its own data
+    (a migration's copy: no model runs, nothing is fetched again)."""
+    doc = dict(source)
+    entities = doc.get("entities") or []
+    doc["id"] = doc_id
+    doc["site"] = site_of(doc.get("url"))
+    doc["published_or_fetched_at"] = doc.get("published_at") or doc.get("fetched_at")
+    doc["text_by_language"] = _language_text(
+        doc.get("language"), {f: doc.get(f) for f in ("title", "summary", "body")}, layout)
+    doc["entity_names"] = _entity_names(((e["label"], e["name"]) for e in entities), layout)
+    doc["entity_ids"] = sorted({e["canonical_id"] for e in entities if e.get("canonical_id")})
+    return doc
+
+
+def site_of(url: str | None) -> str | None:
+    """The host an article was published on, without a leading www."""
+    if not url:
+        return None
+    host = (urlsplit(url).hostname or "").lower()
+    return host.removeprefix("www.") or None
 
 
 _KEPT_ON_REENRICH = (

@@ -1,4 +1,9 @@
-"""The Elasticsearch adapter: templates, bulk writes checked per item, search and stats."""
+"""The Elasticsearch adapter: templates, bulk writes checked per item, search and stats.
+
+The articles alias may point at several indices while `index migrate` copies one version into
+the next: reads then see every index (the write index's copy of an id wins), and writes go
+to the write index only (see ``bulk_write``).
+"""
 
 from __future__ import annotations
 
@@ -6,16 +11,29 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from elasticsearch import ApiError, Elasticsearch, TransportError
+from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 from elasticsearch.serializer import OrjsonSerializer
 
 from worker.errors import TransientError
 from worker.index.templates import load_template
-from worker.index.writes import BulkOutcome, Current, Write
+from worker.index.writes import (
+    AliasView,
+    BulkOutcome,
+    Current,
+    Write,
+    changed_since_read,
+    newest_copies,
+    planned_from_older,
+)
 from worker.settings import Settings
 
 # Per-item bulk statuses worth another try; any other error is a property of the document.
 _RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Per-item errors a migration causes for an instant: the next try reads the alias again.
+_MIGRATION_ERRORS = {
+    "cluster_block_exception": "index write-blocked: a migration is switching indices",
+    "index_not_found_exception": "index gone: a migration finished",
+}
 
 
 @contextmanager
@@ -52,22 +70,44 @@ class ElasticStore:
         return True
 
     def ensure_indices(self) -> None:
-        """Install templates and create the indices; safe to call from every process."""
+        """Install templates and create the indices; safe to call from every process.
+
+        An existing alias is left as it is, whichever index writes and however many it holds.
+        """
         with transient_errors():
-            cfg = self.settings.config_dir
-            self.client.indices.put_index_template(
-                name=self.alias, **load_template(cfg, "articles", f"{self.alias}-*")
-            )
-            self.client.indices.put_index_template(
-                name=self.quarantine_index,
-                **load_template(cfg, "quarantine", f"{self.quarantine_index}*"),
-            )
+            self.put_templates()
             if not self.client.indices.exists_alias(name=self.alias):
                 self._create_ignoring_race(
-                    f"{self.alias}-000001", aliases={self.alias: {"is_write_index": True}}
+                    f"{self.alias}-000001", aliases={self.alias: {"is_write_index": True}},
+                    mappings=self.version_mapping(),
                 )
             if not self.client.indices.exists(index=self.quarantine_index):
                 self._create_ignoring_race(self.quarantine_index)
+
+    def articles_template(self) -> dict[str, Any]:
+        """The articles template as configured now, for ``{alias}-*``.
+
+        Auto-creation is forbidden: a write that reaches a version a migration has just deleted
+        must fail (and be retried through the alias), not resurrect it outside the alias.
+        """
+        body = load_template(self.settings.config_dir, "articles", f"{self.alias}-*")
+        return {**body, "allow_auto_create": False}
+
+    def put_templates(self) -> None:
+        """Install the articles and quarantine templates from the config folder."""
+        self.client.indices.put_index_template(name=self.alias, **self.articles_template())
+        self.client.indices.put_index_template(
+            name=self.quarantine_index,
+            **load_template(self.settings.config_dir, "quarantine", f"{self.quarantine_index}*"),
+        )
+
+    def version_mapping(self) -> dict[str, Any]:
+        """Mapping added to each new version: the template's schema version, for `index status`
+        (an index does not keep the ``_meta`` of the template it was made from)."""
+        template = self.articles_template()
+        meta = template.get("template", {}).get("mappings", {}).get("_meta", {})
+        return {"_meta": {**meta, "schema_version": template.get("_meta", {}).get(
+            "schema_version")}}
 
     def _create_ignoring_race(self, index: str, **kwargs: Any) -> None:
         try:
@@ -76,16 +116,34 @@ class ElasticStore:
             if exc.error != "resource_already_exists_exception":
                 raise
 
+    def alias_view(self) -> AliasView:
+        """The alias's indices and write index, read now: a migration can start at any time."""
+        with transient_errors():
+            try:
+                response = self.client.indices.get_alias(name=self.alias)
+            except NotFoundError:
+                return AliasView()
+        return AliasView.from_get_alias(dict(response), self.alias)
+
     def current(self, ids: list[str]) -> dict[str, Current]:
-        """The stored version of each id that exists, with what optimistic locking needs."""
+        """The stored version of each id that exists, with what optimistic locking needs.
+
+        One mget over every index of the alias (an mget on an alias of several indices fails
+        per document). Real-time, unlike a search: a write not yet refreshed in the old index
+        must be seen, or a write planned from "absent" would hide it from the migration's copy.
+        """
         if not ids:
             return {}
+        view = self.alias_view()
+        if not view.indices:
+            return {}
+        return newest_copies(self._mget(view.indices, ids), view)
+
+    def _mget(self, indices: tuple[str, ...], ids: list[str], *,
+              source: bool = True) -> list[dict[str, Any]]:
+        docs = [{"_index": index, "_id": doc_id} for index in indices for doc_id in ids]
         with transient_errors():
-            response = self.client.mget(index=self.alias, ids=ids)
-        return {
-            d["_id"]: Current(d["_source"], d["_seq_no"], d["_primary_term"], d["_index"])
-            for d in response["docs"] if d.get("found")
-        }
+            return list(self.client.mget(docs=docs, source=source)["docs"])
 
     def near_duplicate_candidates(self, bands: list[str], size: int = 20) -> list[dict[str, Any]]:
         """Documents sharing at least one MinHash band with the given ones."""
@@ -99,30 +157,42 @@ class ElasticStore:
         return [{"id": h["_id"], **h["_source"]} for h in response["hits"]["hits"]]
 
     def bulk_write(self, writes: list[Write]) -> BulkOutcome:
-        """Create or replace documents (replace guarded by seq_no); results checked per item."""
+        """Create or replace documents in the write index; results checked per item.
+
+        A replace is guarded by seq_no and happens only where the alias writes now; a document
+        read from an older index is created in the write index instead, after checking that
+        the older index still holds what was read (``changed_since_read``).
+        """
         outcome = BulkOutcome()
         if not writes:
             return outcome
+        view = self.alias_view()
+        if view.write_index is None:
+            raise TransientError(f"alias {self.alias} has no write index")
+        if view.older:
+            checked = planned_from_older(writes, view.write_index)
+            older_docs = self._mget(view.older, [w.doc_id for w in checked], source=False)
+            outcome.retry |= changed_since_read(checked, older_docs, view)
         operations: list[dict[str, Any]] = []
         for w in writes:
-            meta: dict[str, Any] = {"_index": self.alias, "_id": w.doc_id}
-            if w.action == "index" and w.current is not None:
-                meta |= {"if_seq_no": w.current.seq_no, "if_primary_term": w.current.primary_term}
-            if w.current is not None:
-                meta["_index"] = w.current.index  # replace where it lives, not via the alias
-            operations += [{w.action: meta}, w.document]
+            if w.doc_id not in outcome.retry:
+                operations += [w.operation(view.write_index), w.document]
+        if not operations:
+            return outcome
         with transient_errors():
             response = self.client.bulk(operations=operations)
         for item in response["items"]:
             result = next(iter(item.values()))
             doc_id, status = result["_id"], result["status"]
+            error = result.get("error", {})
             if status in (200, 201):
                 outcome.written.append(doc_id)
             elif status == 409:
                 # Someone wrote the id since we read it: plan again on the next try.
                 outcome.retry[doc_id] = "conflict: written concurrently"
+            elif error.get("type") in _MIGRATION_ERRORS:
+                outcome.retry[doc_id] = _MIGRATION_ERRORS[error["type"]]
             else:
-                error = result.get("error", {})
                 reason = f"{error.get('type', status)}: {error.get('reason', '')}"
                 target = outcome.retry if status in _RETRYABLE_STATUSES else outcome.rejected
                 target[doc_id] = reason
@@ -176,9 +246,25 @@ class ElasticStore:
             return dict(self.client.search(index=self.alias, size=0, aggs=aggregations))
 
     def scan(self, query: dict[str, Any], page: int = 200) -> Iterator[tuple[str, dict[str, Any]]]:
-        """Every matching article (id, source), page by page with a scroll."""
+        """Every matching article (id, source) once; during a migration the write index's copy.
+
+        An older index's copy of an id the write index also holds is an earlier version.
+        """
+        view = self.alias_view()
+        if not view.older or view.write_index is None:
+            yield from self._scroll(self.alias, query, page)
+            return
+        seen: set[str] = set()
+        for index in (view.write_index, *reversed(view.older)):
+            for doc_id, source in self._scroll(index, query, page):
+                if doc_id not in seen:
+                    seen.add(doc_id)
+                    yield doc_id, source
+
+    def _scroll(self, index: str, query: dict[str, Any],
+                page: int) -> Iterator[tuple[str, dict[str, Any]]]:
         with transient_errors():
-            response = self.client.search(index=self.alias, query=query, size=page, scroll="2m")
+            response = self.client.search(index=index, query=query, size=page, scroll="2m")
         scroll_id = response.get("_scroll_id")
         try:
             while response["hits"]["hits"]:

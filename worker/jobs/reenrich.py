@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from worker.enrich.annotate import Enricher
-from worker.index.queries import buckets
+from worker.index.stats import buckets
 from worker.index.store import ElasticStore
 from worker.record import Article
 

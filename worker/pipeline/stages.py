@@ -16,6 +16,7 @@ from worker.enrich.normalise import EntityTables, default_tables
 from worker.errors import QuarantineError, TooLargeError, TransientError
 from worker.index.dedup import best_near_duplicate
 from worker.index.documents import WritePlan, article_document, plan_write
+from worker.index.layout import IndexLayout, load_layout
 from worker.index.writes import Write
 from worker.jobs.keys import envelopes_for, record_error_key
 from worker.jobs.summary import Outcome
@@ -66,6 +67,11 @@ class Stages:
         """Alias and country tables for entity search keys; built on first index, not start-up."""
         return default_tables(self.settings.config_dir)
 
+    @functools.cached_property
+    def index_layout(self) -> IndexLayout:
+        """Which languages and labels the articles mapping has fields for."""
+        return load_layout(self.settings.config_dir)
+
     def send_to_nlp(self, envelopes: list[ArticleEnvelope]) -> None:
         """Hand articles to the NLP stage in batches of the configured size."""
         for batch in batches(envelopes, self.settings.batch_size):
@@ -109,7 +115,7 @@ class Stages:
         for doc_id, group in by_id.items():
             existing = current.get(doc_id)
             plans[doc_id] = plan_write(
-                article_document(group[0].article, self.entity_tables),
+                article_document(group[0].article, self.entity_tables, self.index_layout),
                 existing.source if existing else None,
             )
         self._link_near_duplicates([(i, p.document) for i, p in plans.items()

@@ -1,0 +1,1 @@
+"""The HTTP search API for programs (FastAPI; OpenAPI at /docs and /openapi.json)."""
