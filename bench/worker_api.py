@@ -52,7 +52,7 @@ ENRICH_STEPS: dict[str, tuple[str, ...]] = {
     "language_id": ("detect_language",),
     "mentions": ("doc_mentions",),
     "gazetteer": ("apply_gazetteer",),
-    "normalisation": ("normalise_entities",),
+    "normalisation": ("normalise_mentions",),
     "keyphrases": ("KeyphraseCounter.add", "KeyphraseCounter.top"),
     "text_stats": ("text_measures",),
 }

@@ -24,12 +24,19 @@ class Origin(BaseModel):
 
 
 class Mention(BaseModel):
-    """One entity occurrence; offsets index into ``Article.analysed_text``."""
+    """One entity occurrence; offsets index into ``Article.analysed_text``.
+
+    The span is the name alone ("Putin" of "Bpk. Putin") and the label is its entity's, the
+    same for every mention of one entity in a document.
+    """
 
     text: str
     label: str
     start: int
     end: int
+    model_label: str | None = Field(
+        None, description="What the model (or gazetteer) said, when the entity's label differs.")
+    title: str | None = Field(None, description="A personal title left out of the span: 'Bpk.'.")
 
 
 class Entity(BaseModel):
@@ -70,7 +77,9 @@ class Article(BaseModel):
     summary: str | None = None
     guid: str | None = None
     authors: list[str] = Field(default_factory=list)
-    body_source: str = Field("seed", description="seed, feed_content, feed_summary, page")
+    body_source: str = Field(
+        "seed", description="seed, feed_content, feed_summary, page; headline: a title (and "
+        "link) with no text, the body is empty")
     attributed_publication: str | None = None
     language: str | None = None
     language_confidence: float | None = None

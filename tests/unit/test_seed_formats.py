@@ -685,7 +685,7 @@ def test_truncated_warc_gz_keeps_its_complete_records() -> None:
 
 def test_rss_feed_file_entries_become_seed_articles() -> None:
     parsed = fixture("feed.xml")
-    ferry, nelayan = parsed.articles
+    ferry, nelayan, headline = parsed.articles
     assert ferry.url == "https://gazette.example.com/2024/10/ferry-fares"
     assert ferry.title == "Ferry fares rise for the first time in six years"
     assert ferry.body == ("Ferry operators will raise fares by eight percent from November, the "
@@ -700,8 +700,12 @@ def test_rss_feed_file_entries_become_seed_articles() -> None:
     assert {(a.origin.kind, a.origin.location, a.origin.job_id) for a in parsed.articles} == {
         ("seed", "/seeds/feed.xml", "job-1")
     }
+    # A title and a link without text is a headline; neither title nor text is refused.
+    assert (headline.title, headline.body, headline.body_source) == (
+        "Headline only, no text", "", "headline")
+    assert headline.url == "https://gazette.example.com/2024/10/headline-only"
     [error] = parsed.errors
-    assert (error.location, error.reason_code) == ("/seeds/feed.xml#entry-3", "empty")
+    assert (error.location, error.reason_code) == ("/seeds/feed.xml#entry-4", "empty")
 
 
 def test_json_feed_and_compressed_feed() -> None:
@@ -723,8 +727,9 @@ def test_json_feed_and_compressed_feed() -> None:
     gz = parse(gzip.compress((FIXTURES / "feed.xml").read_bytes()), "feed.xml.gz")
     assert [x.title for x in gz.articles] == [
         "Ferry fares rise for the first time in six years", "Nelayan Muara Angke kembali melaut",
+        "Headline only, no text",
     ]
-    assert gz.errors[0].location == "/seeds/feed.xml.gz#entry-3"
+    assert gz.errors[0].location == "/seeds/feed.xml.gz#entry-4"
 
 
 def test_xml_that_is_not_a_feed_or_is_hostile_is_refused() -> None:

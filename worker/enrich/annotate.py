@@ -19,7 +19,7 @@ from worker.enrich.gazetteer import apply_gazetteer
 from worker.enrich.keyphrases import VERSION as KEYPHRASES_VERSION
 from worker.enrich.keyphrases import KeyphraseCounter
 from worker.enrich.language import LanguageGuess, detect_language
-from worker.enrich.normalise import EntityTables, default_tables, normalise_entities
+from worker.enrich.normalise import EntityTables, default_tables, normalise_mentions
 from worker.enrich.pipelines import (
     NlpConfig,
     PipelineSpec,
@@ -157,12 +157,9 @@ class Enricher:
         if spec is None or nlp is None:
             return Annotation(guess, "unsupported", chars_analysed=len(text),
                               keyphrases=keyphrases)
-        mentions = apply_gazetteer(text, spec.language, mentions, self.config.config_dir)
-        return Annotation(
-            guess, "ok", mentions,
-            normalise_entities(mentions, spec.language, tables=self.tables),
-            model_version(nlp), len(text), keyphrases,
-        )
+        found = apply_gazetteer(text, spec.language, mentions, self.config.config_dir)
+        typed, entities = normalise_mentions(found, spec.language, tables=self.tables)
+        return Annotation(guess, "ok", typed, entities, model_version(nlp), len(text), keyphrases)
 
     def enrich(self, article: Article) -> Article:
         """A copy of ``article`` with language, entities, text metadata and their provenance."""

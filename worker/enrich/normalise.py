@@ -1,13 +1,22 @@
-"""Entity normalisation: titles stripped, names merged per document, linked to canonical ids.
+"""Entity normalisation: titles stripped, names merged per document, linked to canonical ids,
+and every mention typed by its document's entity.
 
 Everything here is a pure function of the mentions and of plain-data tables
-(``config/entity_aliases.yaml`` and pycountry's ISO 3166 names), loaded once per process.
+(``config/entity_aliases.yaml`` and pycountry's ISO 3166 names, ``entity_tables``), loaded
+once per process.
 
 Choices worth knowing:
 
 * A linked entity takes its label and display name from the table: a model that tags
-  "Kremlin" as LOC or PER still yields ``ORG:kremlin`` / ``org:kremlin``. What the model said
-  stays on each ``Mention`` (``Article.mentions``), so nothing is lost.
+  "Kremlin" as LOC or PER still yields ``ORG:kremlin`` / ``org:kremlin``. A name in
+  ``typed_names`` or the ``gazetteer`` that the model put on the wrong side of the person
+  line takes the table's label (a PER "Rotterdam" is LOC, an ORG "Assad" PER); a titled
+  name tagged otherwise ("Presiden Putin" ORG) is the person of that name in the document.
+* Every mention carries its entity's label; what the model said, when it differs, stays on
+  the mention as ``model_label``, so nothing is lost.
+* A mention's span is the name: personal titles ("Bpk.", "Mr.") and leading words ("the")
+  are moved out of it (a dropped title is kept as ``title``), and a leading article ("la
+  France", "l'Iran") only when the rest is a known place, so "Le Monde" keeps its "Le".
 * Unlinked mentions with the same name but different model labels collapse onto one label
   when it dominates (at least twice as many mentions as all others together).
 * A bare PER name ("Putin", "al-Assad") joins a longer PER name of the same document whose
@@ -16,105 +25,37 @@ Choices worth knowing:
 
 from __future__ import annotations
 
-import functools
 import re
-import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-
-import yaml
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 
 from worker.enrich.entities import entity_name
+from worker.enrich.entity_tables import (
+    ALIAS_FILE,
+    ANY_LANGUAGE,
+    Canonical,
+    EntityTables,
+    article_length,
+    build_tables,
+    default_tables,
+    leading_count,
+    match_key,
+    strip_leading,
+)
 from worker.record import Entity, Mention
 
-ANY_LANGUAGE = "*"
-ALIAS_FILE = "entity_aliases.yaml"
-_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*:[A-Za-z0-9][A-Za-z0-9._-]*$")
-_APOSTROPHES = re.compile(r"['’‘`´]")
-_DASHES = re.compile(r"[-‐‑‒–—―]")
-# Priorities of a name -> id claim; the highest claim wins, ties between ids drop the name.
-_DERIVED, _OFFICIAL, _ALIAS = 1, 2, 3
+__all__ = [
+    "ALIAS_FILE", "ANY_LANGUAGE", "Canonical", "EntityTables", "build_tables", "default_tables",
+    "match_key", "normalise_entities", "normalise_mentions", "search_names", "strip_leading",
+    "strip_titles",
+]
 
-
-@dataclass(frozen=True)
-class Canonical:
-    """One real-world entity a mention can link to."""
-
-    id: str
-    name: str
-    label: str
-    match_labels: frozenset[str] = frozenset()  # model labels allowed to link; empty: any
-
-    def accepts(self, model_label: str) -> bool:
-        """Whether a mention with this model label may link here (e.g. no PER 'Jordan')."""
-        return not self.match_labels or model_label in self.match_labels
-
-
-@dataclass(frozen=True)
-class EntityTables:
-    """The plain-data tables normalisation runs on, built once per process."""
-
-    leading_words: tuple[tuple[str, ...], ...] = ()
-    titles: Mapping[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
-    particles: frozenset[str] = frozenset()
-    entries: Mapping[str, Canonical] = field(default_factory=dict)
-    names: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # scope -> key -> id
-
-    _merged_titles: dict[str | None, tuple[tuple[str, ...], ...]] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
-
-    def titles_for(self, language: str | None) -> tuple[tuple[str, ...], ...]:
-        """Personal titles of a language (all languages when unknown), longest first."""
-        merged = self._merged_titles.get(language)
-        if merged is None:
-            if language is None:
-                pool = {t for ts in self.titles.values() for t in ts}
-            else:
-                pool = {*self.titles.get(ANY_LANGUAGE, ()), *self.titles.get(language, ())}
-            merged = tuple(sorted(pool, key=lambda t: (-len(t), t)))
-            self._merged_titles[language] = merged  # a memo: the tables themselves never change
-        return merged
-
-    def lookup(self, key: str, language: str | None, model_label: str) -> Canonical | None:
-        """The entry a match key names in this language, if the model label may link to it."""
-        scopes = (language, ANY_LANGUAGE) if language else (ANY_LANGUAGE,)
-        for scope in scopes:
-            entity_id = self.names.get(scope, {}).get(key)
-            if entity_id is not None:
-                entry = self.entries[entity_id]
-                return entry if entry.accepts(model_label) else None
-        return None
-
-
-def _fold(text: str) -> str:
-    """Case-, accent- and width-insensitive form of text, so 'Moscou' == 'MOSCOU'."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
-def _title_tokens(title: str) -> tuple[str, ...]:
-    """A title as folded tokens without trailing dots: 'Mr.' and 'mr' are the same title."""
-    return tuple(_fold(t).rstrip(".") for t in title.split())
-
-
-def strip_leading(name: str, prefixes: tuple[tuple[str, ...], ...]) -> str:
-    """``name`` without leading titles (repeatedly), never stripped down to nothing."""
-    tokens = name.split()
-    changed = True
-    while changed:
-        changed = False
-        folded = [_fold(t).rstrip(".") for t in tokens]
-        for prefix in prefixes:
-            n = len(prefix)
-            if len(tokens) > n and tuple(folded[:n]) == prefix:
-                tokens = tokens[n:]
-                changed = True
-                break
-    return " ".join(tokens)
+_WORD = re.compile(r"\S+")
+# What may stand at the edges of a mention but is no part of its name; a final dot stays
+# ("U.S.", "Jr.").
+_LEAD_PUNCT = " .,;:\"'“”‘’«»()"
+_TRAIL_PUNCT = " ,;:\"'“”‘’«»()"
 
 
 def strip_titles(text: str, language: str | None, *, personal: bool, tables: EntityTables) -> str:
@@ -123,171 +64,6 @@ def strip_titles(text: str, language: str | None, *, personal: bool, tables: Ent
     if personal:
         name = strip_leading(name, tables.titles_for(language))
     return name
-
-
-def match_key(name: str, particles: frozenset[str]) -> str:
-    """What names are compared by: folded, dots/apostrophes gone, name particles dropped."""
-    folded = _APOSTROPHES.sub("", _fold(name).replace(".", ""))
-    tokens: list[str] = []
-    for word in folded.split():
-        parts = [p for p in _DASHES.split(word) if p]
-        # 'al-Assad' -> 'assad': a particle glued by a dash to what follows is dropped.
-        while len(parts) > 1 and parts[0] in particles:
-            parts = parts[1:]
-        tokens.extend(parts)
-    # 'Bashar al Assad' -> 'bashar assad': a free-standing particle inside a name too.
-    kept = [
-        t for i, t in enumerate(tokens)
-        if not (0 < i < len(tokens) - 1 and t in particles)
-    ]
-    return " ".join(kept)
-
-
-# --- tables -------------------------------------------------------------------------------
-
-
-def _strings(value: Any, where: str) -> list[str]:
-    """A YAML list of strings, or a clear error naming where it was wrong."""
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ValueError(f"{where}: expected a list of non-empty strings")
-    return [str(v) for v in value]
-
-
-def _scoped(value: Any, where: str) -> dict[str, list[str]]:
-    """Aliases as {scope: names}: a plain list means every language."""
-    if value is None:
-        return {}
-    if isinstance(value, list):
-        return {ANY_LANGUAGE: _strings(value, where)}
-    if isinstance(value, dict):
-        return {str(k): _strings(v, f"{where}.{k}") for k, v in value.items()}
-    raise ValueError(f"{where}: expected a list or a language -> list mapping")
-
-
-class _NameIndex:
-    """Claims of names on ids while the tables are built, resolved by priority."""
-
-    def __init__(self, particles: frozenset[str], leading: tuple[tuple[str, ...], ...]) -> None:
-        self.particles = particles
-        self.leading = leading
-        self.claims: dict[tuple[str, str], dict[int, set[str]]] = {}
-
-    def add(self, scope: str, name: str, entity_id: str, priority: int) -> None:
-        """Claim a name (and its form without a leading 'the') for an id."""
-        for form in {name, strip_leading(name, self.leading)}:
-            key = match_key(form, self.particles)
-            if key:
-                self.claims.setdefault((scope, key), {}).setdefault(priority, set()).add(
-                    entity_id
-                )
-
-    def resolve(self) -> dict[str, dict[str, str]]:
-        """scope -> key -> id; a tie between aliases is an error, elsewhere it drops the name."""
-        names: dict[str, dict[str, str]] = {}
-        for (scope, key), by_priority in self.claims.items():
-            top = max(by_priority)
-            ids = by_priority[top]
-            if len(ids) == 1:
-                names.setdefault(scope, {})[key] = next(iter(ids))
-            elif top == _ALIAS:
-                raise ValueError(f"alias '{key}' ({scope}) names several entities: {sorted(ids)}")
-        return names
-
-
-def _country_names(languages: Iterable[str]) -> Iterator[tuple[str, str, str, int]]:
-    """(alpha_2, display name, name, priority) for every ISO 3166 name and its translations."""
-    import gettext
-
-    import pycountry
-
-    translations = [
-        gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang], fallback=True)
-        for lang in sorted(set(languages) - {"en"})
-    ]
-    for country in pycountry.countries:
-        code = str(country.alpha_2)
-        english = [
-            str(v) for v in (
-                getattr(country, "name", None),
-                getattr(country, "common_name", None),
-                getattr(country, "official_name", None),
-            ) if v
-        ]
-        display = str(getattr(country, "common_name", None) or country.name)
-        forms = set(english) | {t.gettext(e) for t in translations for e in english}
-        for form in forms:
-            yield code, display, form, _OFFICIAL
-            head, comma, tail = form.partition(",")
-            if comma:  # 'Russie, Fédération de' -> 'Russie', 'Fédération de Russie'
-                yield code, display, head.strip(), _DERIVED
-                yield code, display, f"{tail.strip()} {head.strip()}", _DERIVED
-
-
-def build_tables(
-    data: Mapping[str, Any], *, languages: Iterable[str], labels: Iterable[str]
-) -> EntityTables:
-    """Validate the alias YAML and join it with pycountry; a broken table fails at start-up."""
-    allowed = set(labels)
-    particles = frozenset(_fold(p) for p in _strings(data.get("name_particles") or [], "particles"))
-    leading = tuple(_title_tokens(w) for w in _strings(data.get("leading_words") or [], "leading"))
-    titles = {
-        scope: tuple(sorted({_title_tokens(t) for t in ts}, key=lambda t: (-len(t), t)))
-        for scope, ts in _scoped(data.get("titles"), "titles").items()
-    }
-    index = _NameIndex(particles, leading)
-    entries: dict[str, Canonical] = {}
-
-    countries = data.get("countries") or {}
-    country_label = str(countries.get("label", "LOC"))
-    country_match = frozenset(_strings(countries.get("match_labels") or [], "countries"))
-    if country_label not in allowed or not country_match <= allowed:
-        raise ValueError(f"countries: labels must be among {sorted(allowed)}")
-    for code, display, form, priority in _country_names(languages):
-        entity_id = f"country:{code}"
-        entries.setdefault(entity_id, Canonical(entity_id, display, country_label, country_match))
-        index.add(ANY_LANGUAGE, form, entity_id, priority)
-
-    for i, raw in enumerate(data.get("entities") or []):
-        where = f"entities[{i}]"
-        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
-            raise ValueError(f"{where}: an entry needs an 'id'")
-        entity_id = raw["id"]
-        if not _ID_PATTERN.match(entity_id):
-            raise ValueError(f"{where}: id '{entity_id}' is not namespace:slug")
-        known = entries.get(entity_id)
-        if entity_id.startswith("country:") and known is None:
-            raise ValueError(f"{where}: '{entity_id}' is not an ISO 3166 alpha-2 code")
-        if not entity_id.startswith("country:") and entity_id in entries:
-            raise ValueError(f"{where}: id '{entity_id}' appears twice")
-        name = str(raw.get("name") or (known.name if known else ""))
-        label = str(raw.get("label") or (known.label if known else ""))
-        if not name or label not in allowed:
-            raise ValueError(f"{where}: needs a name and a label among {sorted(allowed)}")
-        match = raw.get("match_labels")
-        match_labels = (
-            frozenset(_strings(match, where)) if match is not None
-            else known.match_labels if known else frozenset()
-        )
-        if not match_labels <= allowed:
-            raise ValueError(f"{where}: match_labels must be among {sorted(allowed)}")
-        entries[entity_id] = Canonical(entity_id, name, label, match_labels)
-        index.add(ANY_LANGUAGE, name, entity_id, _ALIAS)
-        for scope, aliases in _scoped(raw.get("aliases"), f"{where}.aliases").items():
-            for alias in aliases:
-                index.add(scope, alias, entity_id, _ALIAS)
-
-    return EntityTables(leading, titles, particles, entries, index.resolve())
-
-
-@functools.cache
-def default_tables(config: Path) -> EntityTables:
-    """The tables configured in ``config``, read once per process (aliases + languages.yaml)."""
-    data = yaml.safe_load((config / ALIAS_FILE).read_text(encoding="utf-8")) or {}
-    langs = yaml.safe_load((config / "languages.yaml").read_text(encoding="utf-8")) or {}
-    return build_tables(
-        data, languages=[*(langs.get("languages") or {}), "en"],
-        labels=langs.get("index_labels") or [],
-    )
 
 
 # --- normalisation ------------------------------------------------------------------------
@@ -302,7 +78,7 @@ class _Group:
     keys: set[str] = field(default_factory=set)
     names: Counter[str] = field(default_factory=Counter)
     surfaces: dict[str, int] = field(default_factory=dict)  # surface -> first position
-    count: int = 0
+    members: list[Mention] = field(default_factory=list)  # typed and trimmed
 
     def absorb(self, other: _Group) -> None:
         """Take over another group's mentions."""
@@ -310,7 +86,7 @@ class _Group:
         self.names.update(other.names)
         for surface, position in other.surfaces.items():
             self.surfaces[surface] = min(position, self.surfaces.get(surface, position))
-        self.count += other.count
+        self.members += other.members
 
     def surface_forms(self) -> list[str]:
         """Surface forms in the order the document first used them."""
@@ -325,30 +101,117 @@ class _Group:
 
 @dataclass(frozen=True)
 class _Resolved:
-    """One mention after stripping and linking."""
+    """One mention after stripping and linking; ``label`` is the tables' when they know it."""
 
-    surface: str
+    mention: Mention
     name: str
     key: str
     label: str
     canonical: Canonical | None
+    untitled: bool = False  # name and key are without personal titles
+    bare: tuple[str, str] | None = None  # (name, key) without the titles of an unlinked non-PER
+
+
+def _edges(text: str) -> tuple[int, int]:
+    """Where the name in a mention's text starts and ends: edge quotes, brackets off."""
+    start, end = 0, len(text)
+    while start < end and (text[start] in _LEAD_PUNCT or text[start].isspace()):
+        start += 1
+    while end > start and (text[end - 1] in _TRAIL_PUNCT or text[end - 1].isspace()):
+        end -= 1
+    return start, end
+
+
+def _cut(mention: Mention, start: int, end: int) -> Mention:
+    """The mention narrowed to ``text[start:end]``; its offsets still index the document."""
+    return mention.model_copy(update={"text": mention.text[start:end],
+                                      "start": mention.start + start,
+                                      "end": mention.start + end})
+
+
+def _key(text: str, language: str | None, personal: bool, tables: EntityTables) -> tuple[str, str]:
+    """(name, match key) of a mention text."""
+    name = strip_titles(text, language, personal=personal, tables=tables)
+    return name, match_key(name, tables.particles) if name else ""
+
+
+def _without_place_article(mention: Mention, language: str | None,
+                           tables: EntityTables) -> Mention:
+    """'la France' -> 'France', 'l'Iran' -> 'Iran': only when the rest is a known place and
+    the whole is no known name, so 'Le Monde', 'El País' and 'El Salvador' stay whole."""
+    articles = tables.place_articles.get(language or "", ())
+    start, end = _edges(mention.text)
+    cut = article_length(mention.text[start:end].split(), articles)
+    if not cut:
+        return mention
+    _, whole = _key(mention.text, language, False, tables)
+    if tables.lookup(whole, language, mention.label) or tables.typed_label(whole, language):
+        return mention
+    rest = start + cut
+    while rest < end and mention.text[rest].isspace():
+        rest += 1
+    _, key = _key(mention.text[rest:end], language, False, tables)
+    if not key or not tables.is_place(key, language, mention.label):
+        return mention
+    return _cut(mention, rest, end)
 
 
 def _resolve(mention: Mention, language: str | None, tables: EntityTables) -> _Resolved | None:
-    """Strip titles and try the tables; None for a mention with no usable name."""
+    """Strip titles and articles, try the tables; None for a mention with no usable name."""
+    mention = _without_place_article(mention, language, tables)
     personal = mention.label == "PER"
-    name = strip_titles(mention.text, language, personal=personal, tables=tables)
-    if not name:
-        return None
-    key = match_key(name, tables.particles)
+    name, key = _key(mention.text, language, personal, tables)
     if not key:
         return None
     canonical = tables.lookup(key, language, mention.label)
-    if canonical is None and not personal:
+    label = canonical.label if canonical else tables.typed_label(key, language, mention.label)
+    if label is None and not personal:
         # 'Presiden Putin' tagged ORG: try the name without personal titles too.
-        bare = strip_titles(mention.text, language, personal=True, tables=tables)
-        canonical = tables.lookup(match_key(bare, tables.particles), language, mention.label)
-    return _Resolved(mention.text, name, key, mention.label, canonical)
+        bare, bare_key = _key(mention.text, language, True, tables)
+        canonical = tables.lookup(bare_key, language, mention.label)
+        label = (canonical.label if canonical
+                 else tables.typed_label(bare_key, language, mention.label))
+        if label == "PER":
+            name, key = bare, bare_key
+        elif label is None and bare_key != key:
+            return _Resolved(mention, name, key, mention.label, None, bare=(bare, bare_key))
+        personal = label is not None  # found by its name without titles
+    return _Resolved(mention, name, key, label or mention.label, canonical, personal)
+
+
+def _titled_people(resolved: list[_Resolved]) -> list[_Resolved]:
+    """A titled name tagged otherwise ('Presiden Putin' ORG) is the person of the same name
+    elsewhere in the document ('Putin' PER); without one, the model's label stands."""
+    people = {r.key for r in resolved if r.label == "PER"}
+    return [
+        replace(r, name=r.bare[0], key=r.bare[1], label="PER", untitled=True, bare=None)
+        if r.bare is not None and r.bare[1] in people else r
+        for r in resolved
+    ]
+
+
+def _typed(r: _Resolved, label: str, language: str | None, tables: EntityTables) -> Mention:
+    """The mention with its entity's label, its span the name: leading words ('the') and,
+    for a person or a name found without them, titles ('Bpk.', kept as ``title``) moved out;
+    the model's label kept if other."""
+    mention = r.mention
+    start, end = _edges(mention.text)
+    words = list(_WORD.finditer(mention.text, start, end))
+    tokens = [w.group() for w in words]
+    lead = leading_count(tokens, tables.leading_words)
+    personal = label == "PER" or r.untitled
+    titles = leading_count(tokens[lead:], tables.titles_for(language)) if personal else 0
+    title = None
+    if titles:
+        title = mention.text[words[lead].start() : words[lead + titles - 1].end()]
+    if lead + titles:
+        start = words[lead + titles].start()
+    model_label = mention.model_label or mention.label
+    typed = _cut(mention, start, end) if words else mention
+    return typed.model_copy(update={
+        "label": label, "model_label": model_label if model_label != label else None,
+        "title": title or mention.title,
+    })
 
 
 def _dominant_labels(resolved: list[_Resolved]) -> dict[str, str]:
@@ -400,11 +263,16 @@ def _merge_person_names(groups: dict[tuple[str, ...], _Group]) -> None:
         groups[find(gid)].absorb(groups.pop(gid))
 
 
-def normalise_entities(
+def normalise_mentions(
     mentions: list[Mention], language: str | None, *, tables: EntityTables
-) -> list[Entity]:
-    """One entity per real-world thing in a document, linked where the tables know it."""
-    resolved = [r for m in mentions if (r := _resolve(m, language, tables)) is not None]
+) -> tuple[list[Mention], list[Entity]]:
+    """A document's mentions, each typed by its entity and spanning only the name, and its
+    entities, one per real-world thing, linked where the tables know it.
+
+    A mention with no usable name (punctuation, a lone title) belongs to no entity: dropped.
+    """
+    resolved = _titled_people(
+        [r for m in mentions if (r := _resolve(m, language, tables)) is not None])
     dominant = _dominant_labels(resolved)
     groups: dict[tuple[str, ...], _Group] = {}
     for position, r in enumerate(resolved):
@@ -419,10 +287,20 @@ def normalise_entities(
         if r.canonical is not None:
             group.keys.add(match_key(r.canonical.name, tables.particles))
         group.names[r.name] += 1
-        group.surfaces.setdefault(r.surface, position)
-        group.count += 1
+        typed = _typed(r, label, language, tables)
+        group.surfaces.setdefault(typed.text, position)
+        group.members.append(typed)
     _merge_person_names(groups)
-    return _entities(groups.values())
+    typed_mentions = sorted((m for g in groups.values() for m in g.members),
+                            key=lambda m: (m.start, m.end))
+    return typed_mentions, _entities(groups.values())
+
+
+def normalise_entities(
+    mentions: list[Mention], language: str | None, *, tables: EntityTables
+) -> list[Entity]:
+    """One entity per real-world thing in a document, linked where the tables know it."""
+    return normalise_mentions(mentions, language, tables=tables)[1]
 
 
 def _entities(groups: Iterable[_Group]) -> list[Entity]:
@@ -435,10 +313,10 @@ def _entities(groups: Iterable[_Group]) -> list[Entity]:
         if known is None:
             by_key[key] = Entity(
                 key=key, name=name, label=g.label, surface_forms=g.surface_forms(),
-                count=g.count, canonical_id=g.canonical.id if g.canonical else None,
+                count=len(g.members), canonical_id=g.canonical.id if g.canonical else None,
             )
         else:
-            known.count += g.count
+            known.count += len(g.members)
             known.surface_forms.extend(s for s in g.surface_forms() if s not in known.surface_forms)
             known.canonical_id = known.canonical_id or (g.canonical.id if g.canonical else None)
     return sorted(by_key.values(), key=lambda e: (-e.count, e.key))

@@ -1,4 +1,5 @@
-"""Full text for summary-only feed entries: the article page's main text, and date rules."""
+"""Full text for summary-only and headline feed entries: the article page's main text, and
+date rules."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ from worker.sources.dates import choose_published
 
 
 def apply_page(article: Article, page: Any, now: datetime) -> Article:
-    """The entry with the page's main text as body; the feed summary is kept as summary."""
+    """The entry with the page's main text as body; the feed summary is kept as summary.
+
+    A headline's page gives it its text; without one it stays a headline.
+    """
     update: dict[str, Any] = {}
     if page.text and len(page.text) > len(article.body):
         update |= {"body": page.text, "body_source": "page",
-                   "summary": article.summary or article.body}
+                   "summary": article.summary or article.body or None}
     if page.canonical_url and page.canonical_url != article.url:
         # The page's canonical link is its identity: the same story under another URL
         # (tracking links, AMP pages) becomes one document.

@@ -53,10 +53,10 @@ def entry_fingerprint(article: Article) -> str:
 
 
 def needs_fulltext(cfg: FeedConfig, article: Article) -> bool:
-    """Fetch the page when the feed carries only a summary (or always, if configured)."""
+    """Fetch the page when the feed carries only a summary or a headline (or always)."""
     if cfg.fulltext == "never" or not article.url:
         return False
-    return cfg.fulltext == "always" or article.body_source == "feed_summary"
+    return cfg.fulltext == "always" or article.body_source in {"feed_summary", "headline"}
 
 
 def poll_feed(

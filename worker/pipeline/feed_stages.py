@@ -1,5 +1,5 @@
 """The feed stages: beat's tick (queue due feeds), one poll of a feed, and the full text of
-a summary-only entry. Plain Python over injected adapters, like the other stages."""
+a summary-only or headline entry. Plain Python over injected adapters, like the other stages."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import structlog
 
-from worker.errors import QuarantineError
+from worker.errors import EmptyInputError, QuarantineError
 from worker.feeds.fulltext import apply_page
 from worker.feeds.poll import feed_origin, needs_fulltext, poll_feed
 from worker.jobs.keys import envelopes_for
@@ -16,7 +16,7 @@ from worker.jobs.submit import open_feed_poll
 from worker.pipeline.messages import ArticleEnvelope, FeedPollRequest, SourceItem
 from worker.pipeline.ports import FeedStateStore, Fetch
 from worker.pipeline.stages import Stages
-from worker.record import Provenance
+from worker.record import Article, Provenance
 from worker.sources.page_extract import extract_page
 
 log = structlog.get_logger(__name__)
@@ -73,8 +73,10 @@ class FeedStages:
             for env in envelopes:
                 if needs_fulltext(cfg, env.article):
                     self.stages.outbox.fulltext(env)
-                else:
+                elif _has_text(env.article):
                     direct.append(env)
+                else:
+                    self.stages.quarantine.articles([env], _no_text(), stage="feed")
             self.stages.send_to_nlp(direct)
             self.feeds.mark_seen(cfg.feed_id, outcome.fingerprints)
         finally:
@@ -86,7 +88,7 @@ class FeedStages:
         self.feeds.release(request.feed.feed_id)
 
     def handle_fulltext(self, env: ArticleEnvelope) -> None:
-        """Fetch a summary-only entry's page; if it cannot be had, the summary is indexed."""
+        """Fetch a summary-only or headline entry's page; without it the feed's text is indexed."""
         article = env.article
         try:
             result = self.fetch_page(article.url or "", self.fetch_policy)
@@ -100,4 +102,17 @@ class FeedStages:
             article = article.model_copy(update={"provenance": [*article.provenance, Provenance(
                 stage="fulltext", name=f"unavailable:{exc.reason_code}", version="1",
                 at=datetime.now(UTC))]})
-        self.stages.outbox.enrich([env.model_copy(update={"article": article})])
+        env = env.model_copy(update={"article": article})
+        if _has_text(article):
+            self.stages.outbox.enrich([env])
+        else:
+            self.stages.quarantine.articles([env], _no_text(), stage="fulltext")
+
+
+def _has_text(article: Article) -> bool:
+    """A title is news (a headline, indexed by its title); neither title nor text is not."""
+    return bool(article.title.strip() or article.body.strip())
+
+
+def _no_text() -> EmptyInputError:
+    return EmptyInputError("the feed entry has no title, content or summary text")

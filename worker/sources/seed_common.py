@@ -26,6 +26,7 @@ _BLANK_LINES = re.compile(r"\n\s*\n")
 TITLE_MAX_CHARS = 150
 _SENTENCE_BREAK = re.compile(r"[.!?][\"'”’»)]*\s+(\S)|[。！？](.)")
 _SENTENCE_END = re.compile(r"[.!?。！？][\"'”’»)]*$")
+_FULL_STOP = re.compile(r"(?<!\.)[.。][\"'”’»)]*$")  # "." but not an ellipsis "..."
 _KNOWN_ERRORS: tuple[type[QuarantineError], ...] = (
     NotTextError, EmptyInputError, TooLargeError, UnsupportedFormatError,
 )
@@ -194,6 +195,11 @@ def looks_like_title(line: str, next_line: str = "") -> bool:
     return count_sentences(line) < 2
 
 
+def is_sentence(line: str) -> bool:
+    """Whether a line ends like a sentence ('.', '。'), as headlines do not."""
+    return _FULL_STOP.search(line) is not None
+
+
 def count_sentences(text: str) -> int:
     """Sentences in a line: breaks before a capital (or after CJK stops), plus a final stop."""
     breaks = 0
@@ -278,15 +284,22 @@ def build_article(
     publication: str | None = None,
     language: str | None = None,
     flags: Iterable[str] = (),
+    headline: bool = False,
 ) -> Article:
-    """The record every format ends in: repeated title and trailing promo line removed."""
+    """The record every format ends in: repeated title and trailing promo line removed.
+
+    No body text is an error, unless ``headline`` allows a title alone (``body_source``
+    "headline", body empty).
+    """
     title = " ".join(title.split())
     while paragraphs and title and normalise_text(paragraphs[0]) == normalise_text(title):
         paragraphs = paragraphs[1:]
     paragraphs, promo = strip_trailing_promo(paragraphs)
     body = "\n\n".join(paragraphs)
     if not body.strip():
-        raise EmptyInputError("the record has no body text")
+        if not (headline and title):
+            raise EmptyInputError("the record has no body text")
+        body, body_source = "", "headline"
     if len(body) > ctx.max_text_chars:
         raise TooLargeError(
             f"body is {len(body)} characters, above the {ctx.max_text_chars} limit"

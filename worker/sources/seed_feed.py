@@ -3,9 +3,10 @@
 Each entry becomes an article through ``entry_to_article`` with ``feed_url`` = the seed file's
 location; the article's origin is then the seed file itself (or its archive member), like
 every other seed record, so origin facets count files. A trailing promo line is stripped
-from the entry's body before its id is computed. An entry without body text or with a body
-above ``max_text_chars`` is a record error at ``{file}#entry-{n}`` (n from 1); entries the
-feed parser had to drop (malformed XML, the record limit) are one record error at the file.
+from the entry's body before its id is computed. An entry with a title and no text is a
+headline (indexed, ``body_source`` "headline"); one with neither, or with a body above
+``max_text_chars``, is a record error at ``{file}#entry-{n}`` (n from 1); entries the feed
+parser had to drop (malformed XML, the record limit) are one record error at the file.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ def read_feed(raw: bytes, ctx: ReadContext, *, content_type: str | None = None) 
             article = entry_to_article(
                 entry, feed_url=ctx.location, job_id=ctx.origin.job_id, fetched_at=ctx.now
             )
-            if not article.body.strip():
-                raise EmptyInputError("the feed entry has no content or summary text")
+            if not article.body.strip() and not article.title.strip():
+                raise EmptyInputError("the feed entry has no title, content or summary text")
             if len(article.body) > ctx.max_text_chars:
                 raise TooLargeError(
                     f"body is over the {ctx.max_text_chars}-character limit"

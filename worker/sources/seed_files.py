@@ -2,7 +2,8 @@
 
 Formats (one reader module each):
 
-* ``.txt``/``.text``/no suffix: plain text, here (see ``text_title_and_paragraphs``).
+* ``.txt``/``.text``/no suffix: plain text, here (see ``text_title_and_paragraphs``); a
+  title line alone is a headline.
 * ``.md``/``.markdown``: ``seed_markdown``.
 * ``.html``/``.htm``: ``seed_html`` (trafilatura main text via ``page_extract``).
 * ``.json``/``.jsonl``/``.ndjson``: ``seed_json``; a JSON Feed ``.json`` goes to ``seed_feed``.
@@ -34,6 +35,7 @@ from worker.sources.seed_common import (
     SeedParse,
     build_article,
     decode_single_text,
+    is_sentence,
     split_paragraphs,
     text_title_and_paragraphs,
 )
@@ -108,10 +110,10 @@ def read_text(raw: bytes, ctx: ReadContext) -> None:
     """A plain-text seed: one article."""
     text = decode_single_text(raw, ctx)
     title, paragraphs = text_title_and_paragraphs(text)
-    if not paragraphs:
-        # A one-paragraph file is body text, not a title with nothing under it.
+    if not paragraphs and is_sentence(title):
+        # One sentence alone is body text; a title line alone is a headline.
         title, paragraphs = "", [title]
-    ctx.add_article(build_article(ctx, title=title, paragraphs=paragraphs))
+    ctx.add_article(build_article(ctx, title=title, paragraphs=paragraphs, headline=True))
 
 
 _READERS: dict[str, Reader] = {

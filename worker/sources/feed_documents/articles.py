@@ -1,4 +1,5 @@
-"""Feed entries to Articles, identified the way every other source identifies them."""
+"""Feed entries to Articles, identified the way every other source identifies them; an
+entry with a title and no text is a headline."""
 
 from __future__ import annotations
 
@@ -17,11 +18,8 @@ def entry_to_article(
     if fetched_at.tzinfo is None:
         raise ValueError("fetched_at must be timezone-aware")
     url = _http_url(entry.url, base=feed_url) or _http_url(entry.guid)
-    if entry.content:
-        body, body_source = entry.content, "feed_content"
-    else:
-        body, body_source = entry.summary or "", "feed_summary"
     title = entry.title or ""
+    body, body_source = entry_body(entry)
     candidates = [DateCandidate(source=source, value=value) for source, value in (
         ("feed_published", entry.published), ("feed_updated", entry.updated)) if value]
     published_at, flags = choose_published(candidates, fetched_at)
@@ -47,6 +45,21 @@ def entry_to_article(
         date_flags=flags,
         fetched_at=fetched_at,
     )
+
+
+def entry_body(entry: FeedEntry) -> tuple[str, str]:
+    """(body, body_source) of an entry: its content, else its summary, else nothing.
+
+    A title with no text is a headline (``body_source`` "headline", body empty): news
+    all the same, indexed and searched by its title. The title is not copied into the body,
+    where NER would count its names twice. Neither title nor text: the body is empty and
+    the readers refuse it.
+    """
+    if entry.content and entry.content.strip():
+        return entry.content, "feed_content"
+    if entry.summary and entry.summary.strip():
+        return entry.summary, "feed_summary"
+    return "", "headline" if entry.title and entry.title.strip() else "feed_summary"
 
 
 def _http_url(value: str | None, *, base: str | None = None) -> str | None:
