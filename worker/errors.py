@@ -38,5 +38,11 @@ class UnsupportedFormatError(QuarantineError):
     reason_code = "unsupported_format"
 
 
+class NoArticlesError(QuarantineError):
+    """A file whose records are all bad: one refusal for the file, not one per record."""
+
+    reason_code = "no_articles"
+
+
 class TransientError(Exception):
     """A service hiccup (timeouts, 429, 5xx): the item stays queued and is retried."""

@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     batch_size: int = Field(64, ge=1, le=500, description="Articles per NLP / index task.")
     max_seed_bytes: int = Field(15 * 1024 * 1024, ge=1, description="Largest seed file accepted.")
     max_text_chars: int = Field(2_000_000, ge=1000, description="Longest body kept per article.")
+    max_seed_files: int = Field(
+        10_000, ge=1, description="Most files one ingest may walk (folders included)."
+    )
+    max_bad_records: int = Field(
+        100, ge=0, description="Bad records of one file quarantined one by one; the rest as one."
+    )
     task_soft_time_limit_s: int = Field(240, ge=1, description="Soft limit of one task.")
     task_time_limit_s: int = Field(300, ge=1, description="Hard limit of one task (kill).")
     visibility_timeout_s: int = Field(3600, ge=1, description="Redis redelivery of unacked tasks.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -15,14 +14,18 @@ from worker.jobs.submit import seed_article_ids
 from worker.search.request import SearchRequest
 from worker.search.service import SearchService
 from worker.settings import PROJECT_ROOT, get_settings
+from worker.sources.discover import SeedPathError, seed_paths
 
 
 def demo(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Seeds (default: seeds/).")] = None,
+    paths: Annotated[list[str] | None, typer.Argument(help="Seeds (default: seeds/).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Start the stack, ingest the seeds, and show what was found and that search finds it."""
-    seeds = paths or [PROJECT_ROOT / "seeds"]
+    try:  # refused before the stack is started for nothing
+        seeds = seed_paths(paths or [str(PROJECT_ROOT / "seeds")])
+    except SeedPathError as exc:
+        raise fail(str(exc)) from exc
     err.print("starting the dev stack (Redis, Elasticsearch, workers)…")
     try:
         DevStack(get_settings()).up()

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from worker.cli import services
-from worker.cli.ingest import run_ingest
+from worker.cli.ingest import exit_code, run_ingest
 from worker.cli.output import JsonOpt, console, fail, print_json, print_summary
 from worker.feeds.config import FeedConfig, describe, feed_id
 from worker.feeds.registry import FeedRegistry
@@ -44,7 +44,8 @@ def feeds_add(
         cfg = FeedConfig.model_validate({"url": url, "name": name, "language": language,
                                          "interval_minutes": interval, "fulltext": fulltext})
     except ValidationError as exc:
-        raise fail(str(exc)) from exc
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise fail(problems) from exc
     registry = services.registry()
     cfg = registry.add(cfg)
     row = describe(cfg, registry.state(cfg.feed_id))
@@ -103,3 +104,4 @@ def feeds_poll(
     cfg = find_feed(services.registry(), id_or_url)
     summary = run_ingest([cfg.url], wait, timeout)
     print_json(summary) if as_json else print_summary(summary)
+    raise typer.Exit(exit_code(summary, wait))

@@ -11,9 +11,12 @@ import typer
 from worker.cli import services
 from worker.cli.output import JsonOpt, console, entity_table, fail, print_json, print_summary
 from worker.enrich.annotate import Enricher
+from worker.enrich.pipelines import language_config
+from worker.errors import NotTextError
 from worker.jobs.reenrich import stale_articles
 from worker.jobs.submit import start_reenrich
 from worker.settings import PROJECT_ROOT, get_settings
+from worker.sources.decoding import decode_text
 
 
 def annotate(
@@ -21,9 +24,13 @@ def annotate(
     lang: Annotated[str | None, typer.Option("--lang", help="Skip detection.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Language and entities of raw text (offsets index into the text as given)."""
-    text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
-    result = Enricher.from_settings(get_settings()).annotate(text, lang)
+    """Language and entities of raw text (offsets index into the text as given, after
+    decoding it as seed files are: UTF-8, else the detected encoding)."""
+    settings = get_settings()
+    if lang is not None:
+        lang = checked_language(lang, settings.config_dir)
+    text = read_text(file, settings.max_seed_bytes)
+    result = Enricher.from_settings(settings).annotate(text, lang)
     data = {
         "language": result.language.language,
         "language_confidence": result.language.confidence,
@@ -41,6 +48,45 @@ def annotate(
                   f"ner: {data['ner_status']}")
     console.print(entity_table([(e.label, e.name, e.count, e.surface_forms)
                                 for e in result.entities]))
+
+
+def annotation_languages(config_dir: Path) -> list[str]:
+    """Languages annotate takes: those with a model and those the detector knows."""
+    config = language_config(config_dir)
+    return sorted(set(config.get("languages") or {}) | set(config.get("detection_languages") or ()))
+
+
+def checked_language(value: str, config_dir: Path) -> str:
+    """``--lang`` normalised, or a one-line refusal with the valid codes."""
+    code = value.strip().lower()
+    valid = annotation_languages(config_dir)
+    if code not in valid:
+        raise fail(f"unknown language {value!r} (valid: {', '.join(valid)})")
+    return code
+
+
+def read_text(file: str, max_bytes: int) -> str:
+    """The text of FILE (or stdin for '-'); whatever is wrong with it is a one-line error."""
+    name = "stdin" if file == "-" else file
+    if file == "-":
+        raw = sys.stdin.buffer.read(max_bytes + 1)
+    else:
+        path = Path(file)
+        if path.is_dir():
+            raise fail(f"{file} is a folder; annotate reads one text file (or - for stdin)")
+        try:
+            with path.open("rb") as handle:
+                raw = handle.read(max_bytes + 1)
+        except FileNotFoundError as exc:
+            raise fail(f"no such file: {file}") from exc
+        except OSError as exc:
+            raise fail(f"cannot read {file}: {exc.strerror or exc}") from exc
+    if len(raw) > max_bytes:
+        raise fail(f"{name} is above the {max_bytes}-byte limit (NEWSWORKER_MAX_SEED_BYTES)")
+    try:
+        return decode_text(raw)[0]
+    except NotTextError as exc:
+        raise fail(f"{name} is not text: {exc}") from exc
 
 
 def reenrich(
@@ -115,8 +161,13 @@ def train_ner(
 
     settings = get_settings()  # the workers' CPU ops, under which the model's speed is measured
     blas_threads, use_blis = settings.nlp_blas_threads, settings.nlp_use_blis
+    if not data.is_dir():
+        raise fail(f"--data {data} is not a folder (it holds nergrit-*.tsv and nerp-*.tsv)")
     if evaluate_only:
-        print_json(evaluate(output, data, blas_threads=blas_threads, use_blis=use_blis))
+        try:
+            print_json(evaluate(output, data, blas_threads=blas_threads, use_blis=use_blis))
+        except FileNotFoundError as exc:
+            raise fail(f"missing {exc.filename}") from exc
         return
     unknown = sorted(set(select_on or ()) - set(CORPORA))
     if unknown:
@@ -127,6 +178,11 @@ def train_ner(
         weights = {k: int(v) for k, v in (parse_override(item) for item in weight or ())}
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="'--set' / '--weight'") from exc
+    missing = [name for name in (f"{c}-{split}.tsv" for c in CORPORA
+                                 for split in ("train", "valid"))
+               if not (data / name).is_file()]
+    if missing:
+        raise fail(f"--data {data} lacks {', '.join(missing)}")
     report = train_indonesian_ner(
         data,
         output,

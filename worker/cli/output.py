@@ -48,8 +48,8 @@ def print_json(data: Any) -> None:
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print a one-line error; raise the returned exit."""
-    err.print(f"[red]error:[/red] {message}")
+    """Print a one-line error (never wrapped: a pipe gets one line); raise the returned exit."""
+    err.print(f"[red]error:[/red] {message}", soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -64,6 +64,9 @@ def print_summary(summary: dict[str, Any]) -> None:
     )
     for error in summary.get("errors") or []:
         console.print(f"[yellow]source error:[/yellow] {error}")
+    waiting = summary.get("waiting")
+    if waiting:
+        console.print(f"[yellow]waiting:[/yellow] {waiting['description']}")
 
 
 def entity_table(rows: list[tuple[str, str, int, list[str]]]) -> Table:

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from worker.errors import TransientError
 
 
@@ -129,3 +131,30 @@ def changed_since_read(
         w.doc_id: "conflict: changed in the previous index during a migration"
         for w in writes if _version_key(now.get(w.doc_id)) != _version_key(w.current)
     }
+
+
+# One quarantine bulk at most: a burst of bad records must not become one request that
+# Elasticsearch refuses (429, indexing pressure) however often it is sent.
+QUARANTINE_BULK_DOCS = 500
+QUARANTINE_BULK_BYTES = 5 * 1024 * 1024
+
+
+def bulk_chunks(
+    documents: dict[str, dict[str, Any]], *, max_docs: int = QUARANTINE_BULK_DOCS,
+    max_bytes: int = QUARANTINE_BULK_BYTES,
+) -> list[dict[str, dict[str, Any]]]:
+    """Documents in order, in chunks of at most ``max_docs`` and about ``max_bytes`` of JSON
+    (a document larger than that travels alone)."""
+    chunks: list[dict[str, dict[str, Any]]] = []
+    current: dict[str, dict[str, Any]] = {}
+    size = 0
+    for doc_id, doc in documents.items():
+        doc_size = len(orjson.dumps(doc, default=str)) + len(doc_id) + 64
+        if current and (len(current) >= max_docs or size + doc_size > max_bytes):
+            chunks.append(current)
+            current, size = {}, 0
+        current[doc_id] = doc
+        size += doc_size
+    if current:
+        chunks.append(current)
+    return chunks

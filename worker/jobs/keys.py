@@ -1,8 +1,9 @@
 """The one place that names jobs and the ledger keys of their sources, articles and records.
 
 A source key counts one input (a seed file, one feed poll); each article it yields is
-``{source}#{n}`` and each bad record ``{source}!{n}``, so redelivered work finds the same
-keys and the ledger's first-write-wins counting stays exact.
+``{source}#{n}`` and each bad record ``{source}!{n}`` (those beyond the per-file cap share one
+``{source}!rest``), so redelivered work finds the same keys and the ledger's first-write-wins
+counting stays exact.
 """
 
 from __future__ import annotations
@@ -42,6 +43,11 @@ def article_key(source_key: str, n: int) -> str:
 def record_error_key(source_key: str, n: int) -> str:
     """Key of the n-th bad record inside a source whose good records go on."""
     return f"{source_key}!{n}"
+
+
+def bad_records_rest_key(source_key: str) -> str:
+    """Key of the one entry that stands for a source's bad records beyond the per-file cap."""
+    return f"{source_key}!rest"
 
 
 def envelopes_for(

@@ -6,14 +6,21 @@ delivery never counts an article twice.
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
+from collections.abc import Iterable
 
 import redis
 
-from worker.jobs.summary import JobSummary, Outcome
+from worker.jobs.summary import JobSummary, Outcome, Waiting
 
 JOB_TTL_S = 7 * 24 * 3600
+# Ledger writes go to Redis in pipelines of at most this many commands.
+PIPELINE_CHUNK = 10_000
+# job id -> the last transient failure of its tasks (JSON of ``Waiting``).
+WAITING_KEY = "newsworker:waiting"
+STALE_WAITING_S = 24 * 3600
 
 
 class JobLedger:
@@ -42,11 +49,16 @@ class JobLedger:
 
     def register_articles(self, job_id: str, source_key: str, ledger_keys: list[str]) -> None:
         """Count the articles a source produced, then mark the source parsed."""
+        articles = self._key(job_id, "articles")
+        for start in range(0, len(ledger_keys), PIPELINE_CHUNK):
+            pipe = self.r.pipeline()
+            for key in ledger_keys[start : start + PIPELINE_CHUNK]:
+                pipe.hsetnx(articles, key, source_key)
+            pipe.execute()
+        # Marked parsed last: a crash before this leaves the source pending, to be redone.
         pipe = self.r.pipeline()
-        for key in ledger_keys:
-            pipe.hsetnx(self._key(job_id, "articles"), key, source_key)
         pipe.hset(self._key(job_id, "sources"), source_key, "parsed")
-        pipe.expire(self._key(job_id, "articles"), JOB_TTL_S)
+        pipe.expire(articles, JOB_TTL_S)
         pipe.execute()
 
     def source_quarantined(self, job_id: str, source_key: str) -> None:
@@ -71,11 +83,45 @@ class JobLedger:
         """Record article outcomes; the first outcome of an item wins."""
         if not outcomes:
             return
-        pipe = self.r.pipeline()
-        for key, outcome in outcomes.items():
-            pipe.hsetnx(self._key(job_id, "outcomes"), key, outcome)
-        pipe.expire(self._key(job_id, "outcomes"), JOB_TTL_S)
-        pipe.execute()
+        items = list(outcomes.items())
+        for start in range(0, len(items), PIPELINE_CHUNK):
+            pipe = self.r.pipeline()
+            for key, outcome in items[start : start + PIPELINE_CHUNK]:
+                pipe.hsetnx(self._key(job_id, "outcomes"), key, outcome)
+            pipe.expire(self._key(job_id, "outcomes"), JOB_TTL_S)
+            pipe.execute()
+
+    def note_waiting(self, job_ids: Iterable[str], reason: str, retries: int) -> None:
+        """A task of these jobs is retried after a transient failure: say what it waits on."""
+        now = time.time()
+        for job_id in set(job_ids):
+            held = _waiting(self.r.hget(WAITING_KEY, job_id))
+            since = held.since if held else now
+            self.r.hset(WAITING_KEY, job_id, json.dumps(
+                {"reason": reason, "since": since, "retries": retries, "last_at": now}))
+        self.r.expire(WAITING_KEY, JOB_TTL_S)
+
+    def clear_waiting(self, job_ids: Iterable[str]) -> None:
+        """A task of these jobs went through after retries: they no longer wait."""
+        ids = list(set(job_ids))
+        if ids:
+            self.r.hdel(WAITING_KEY, *ids)
+
+    def waiting_jobs(self, fresh_s: float) -> dict[str, Waiting]:
+        """Jobs whose tasks failed transiently in the last ``fresh_s`` seconds, newest first
+        (a retrying task notes every try); notes older than a day are dropped here."""
+        now = time.time()
+        found: dict[str, Waiting] = {}
+        stale: list[str] = []
+        for job_id, value in self.r.hgetall(WAITING_KEY).items():
+            waiting = _waiting(value)
+            if waiting is None or now - waiting.last_at > STALE_WAITING_S:
+                stale.append(_text(job_id))
+            elif now - waiting.last_at <= fresh_s:
+                found[_text(job_id)] = waiting
+        if stale:
+            self.r.hdel(WAITING_KEY, *stale)
+        return dict(sorted(found.items(), key=lambda kv: -kv[1].last_at))
 
     def exists(self, job_id: str) -> bool:
         """True for a job this ledger knows."""
@@ -95,6 +141,7 @@ class JobLedger:
             duplicates=outcomes["duplicate"],
             quarantined=outcomes["quarantined"],
             errors=sorted(_text(v) for v in self.r.hvals(self._key(job_id, "errors"))),
+            waiting=_waiting(self.r.hget(WAITING_KEY, job_id)),
         )
 
     def wait(self, job_id: str, timeout_s: float, poll_s: float = 0.25) -> JobSummary:
@@ -109,3 +156,12 @@ class JobLedger:
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
+def _waiting(value: bytes | str | None) -> Waiting | None:
+    if value is None:
+        return None
+    try:
+        return Waiting(**json.loads(value))
+    except (ValueError, TypeError):
+        return None

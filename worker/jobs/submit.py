@@ -19,21 +19,23 @@ from worker.pipeline.ports import Ledger, Outbox
 from worker.pipeline.stages import batches, parse_source
 from worker.record import Article, Origin
 from worker.settings import Settings
-from worker.sources.discover import discover_seed_files
+from worker.sources.discover import discover_seed_files, seed_paths
 
 
 def source_items(paths: list[Path], job_id: str, settings: Settings) -> list[SourceItem]:
     """Read each seed file into a message; an oversized file travels without its bytes."""
-    items = []
-    for n, path in enumerate(discover_seed_files(paths)):
-        origin = Origin(kind="seed", location=str(path.resolve()), job_id=job_id)
-        size = path.stat().st_size
-        key = seed_source_key(job_id, n)
-        if size > settings.max_seed_bytes:
-            items.append(SourceItem(job_id=job_id, key=key, origin=origin, size=size))
-        else:
-            items.append(SourceItem.from_bytes(job_id, key, origin, path.read_bytes()))
-    return items
+    files = discover_seed_files(paths, settings.max_seed_files)
+    return [source_item(job_id, seed_source_key(job_id, n), path, settings)
+            for n, path in enumerate(files)]
+
+
+def source_item(job_id: str, key: str, path: Path, settings: Settings) -> SourceItem:
+    """One seed file as a message (OSError if it cannot be read)."""
+    origin = Origin(kind="seed", location=str(path.resolve()), job_id=job_id)
+    size = path.stat().st_size
+    if size > settings.max_seed_bytes:
+        return SourceItem(job_id=job_id, key=key, origin=origin, size=size)
+    return SourceItem.from_bytes(job_id, key, origin, path.read_bytes())
 
 
 def feed_poll_request(cfg: FeedConfig, job_id: str) -> FeedPollRequest:
@@ -78,14 +80,28 @@ def start_ingest(targets: Sequence[str], settings: Settings, ledger: Ledger, out
                  known_feeds: Mapping[str, FeedConfig]) -> str:
     """Queue seed files, folders and feed URLs as one job; its id.
 
-    A URL of a registered feed is polled with that feed's configuration. Raises
-    FileNotFoundError for a path that does not exist (nothing is queued then).
+    A URL of a registered feed is polled with that feed's configuration. Nothing is queued
+    when a path does not exist (FileNotFoundError) or is refused (SeedPathError: empty, a
+    root, the home folder, more than ``max_seed_files`` files). Files are read one at a time
+    after the job is opened, so memory holds one file; one that cannot be read then counts
+    as a failed source (an error of the job), not as a lost one.
     """
+    files = discover_seed_files(seed_paths([t for t in targets if not is_url(t)]),
+                                settings.max_seed_files)
     job_id = new_job_id()
-    items = source_items([Path(t) for t in targets if not is_url(t)], job_id, settings)
-    feeds = [known_feeds.get(feed_id(t)) or FeedConfig(url=t, added_by="cli")
-             for t in targets if is_url(t)]
-    submit(job_id, items, feeds, ledger, outbox)
+    keys = [seed_source_key(job_id, n) for n in range(len(files))]
+    polls = [feed_poll_request(known_feeds.get(feed_id(t)) or FeedConfig(url=t, added_by="cli"),
+                               job_id) for t in targets if is_url(t)]
+    ledger.open_job(job_id, keys + [p.source_key for p in polls])
+    for key, path in zip(keys, files, strict=True):
+        try:
+            item = source_item(job_id, key, path, settings)
+        except OSError as exc:
+            ledger.source_failed(job_id, key, f"cannot read {path}: {exc.strerror or exc}")
+            continue
+        outbox.parse(item)
+    for poll in polls:
+        outbox.poll(poll)
     return job_id
 
 

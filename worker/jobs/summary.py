@@ -3,9 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Literal
 
 Outcome = Literal["indexed", "updated", "duplicate", "quarantined"]
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """The last transient failure of a job's tasks: work that waits on a service (a retried
+    task sits in its worker until its countdown ends, so the queues alone look empty)."""
+
+    reason: str
+    since: float
+    retries: int
+    last_at: float
+
+    def describe(self) -> str:
+        """'elasticsearch unreachable: … (since 14:02:11, 7 retries)'."""
+        since = datetime.fromtimestamp(self.since).strftime("%H:%M:%S")
+        plural = "retry" if self.retries == 1 else "retries"
+        return f"{self.reason} (since {since}, {self.retries} {plural})"
 
 
 @dataclass(frozen=True)
@@ -21,6 +39,7 @@ class JobSummary:
     duplicates: int
     quarantined: int
     errors: list[str]
+    waiting: Waiting | None = None
 
     @property
     def done(self) -> bool:
@@ -29,5 +48,10 @@ class JobSummary:
         return self.sources_pending == 0 and finished >= self.submitted
 
     def as_dict(self) -> dict[str, object]:
-        """The summary as JSON-ready data."""
-        return {**asdict(self), "done": self.done}
+        """The summary as JSON-ready data; ``waiting`` only while the job is not done."""
+        data = {**asdict(self), "done": self.done}
+        if self.done or self.waiting is None:
+            data["waiting"] = None
+        else:
+            data["waiting"] = {**asdict(self.waiting), "description": self.waiting.describe()}
+        return data

@@ -30,6 +30,11 @@ class Retry:
     countdown_s: int
     cause: Exception | None = None
 
+    @property
+    def waits_on_service(self) -> bool:
+        """True when a service failed (not our code): the job is waiting, and says so."""
+        return isinstance(self.cause, TransientError)
+
 
 @dataclass(frozen=True)
 class GiveUp:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
@@ -71,3 +72,14 @@ def load_envelope(payload: str | dict[str, Any]) -> ArticleEnvelope:
     if isinstance(payload, str):
         return ArticleEnvelope.model_validate_json(payload)
     return ArticleEnvelope.model_validate(payload)
+
+
+def payload_job_ids(payload: Any) -> list[str]:
+    """The jobs a task message works for (any message shape above); [] when there are none."""
+    if isinstance(payload, str):
+        try:
+            payload = json.loads(payload)
+        except ValueError:
+            return []
+    items = payload if isinstance(payload, list) else [payload]
+    return sorted({str(i["job_id"]) for i in items if isinstance(i, dict) and i.get("job_id")})

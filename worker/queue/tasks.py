@@ -19,7 +19,13 @@ from worker.http.robots import page_fetch
 from worker.index.store import ElasticStore
 from worker.jobs.ledger import JobLedger
 from worker.pipeline.feed_stages import FeedStages
-from worker.pipeline.messages import FeedPollRequest, SourceItem, load_envelope, load_envelopes
+from worker.pipeline.messages import (
+    FeedPollRequest,
+    SourceItem,
+    load_envelope,
+    load_envelopes,
+    payload_job_ids,
+)
 from worker.pipeline.stages import Stages
 from worker.queue import names
 from worker.queue.app import app
@@ -62,8 +68,23 @@ def _reset_adapters() -> None:
     stages.cache_clear()
 
 
+@functools.cache
+def _ledger() -> JobLedger:
+    # Apart from stages(): it must work while Elasticsearch (which stages() needs) is away.
+    return JobLedger.from_url(get_settings().redis_url)
+
+
+def _note_waiting(payload: Any, reason: str, retries: int) -> None:
+    _ledger().note_waiting(payload_job_ids(payload), reason, retries)
+
+
+def _note_recovered(payload: Any) -> None:
+    _ledger().clear_waiting(payload_job_ids(payload))
+
+
 def _task(name: str, queue: str, on_give_up: OnGiveUp) -> Callable[[Body], AnyTask]:
     return pipeline_task(app, name, queue, on_give_up=on_give_up, on_retry=_reset_adapters,
+                         on_waiting=_note_waiting, on_recovered=_note_recovered,
                          backoff_cap_s=lambda: get_settings().retry_backoff_max_s)
 
 
