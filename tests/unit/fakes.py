@@ -26,9 +26,17 @@ class FakeStore:
     def current(self, ids: list[str]) -> dict[str, Current]:
         return {i: Current(self.docs[i], 1, 1) for i in ids if i in self.docs}
 
-    def near_duplicate_candidates(self, bands: list[str], size: int = 20) -> list[dict[str, Any]]:
-        return [{"id": i, "story_id": d.get("story_id"), "minhash": d["minhash"]}
-                for i, d in self.docs.items() if set(d["minhash_bands"]) & set(bands)][:size]
+    def near_duplicate_candidates(self, band_sets: list[list[str]],
+                                  size: int = 20) -> list[dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        for bands in band_sets:
+            sharing = sorted(((len(set(d["minhash_bands"]) & set(bands)), i)
+                              for i, d in self.docs.items()), reverse=True)
+            for shared, i in sharing[:size]:
+                if shared:
+                    found.setdefault(i, {"id": i, "story_id": self.docs[i].get("story_id"),
+                                         "minhash": self.docs[i]["minhash"]})
+        return list(found.values())
 
     def bulk_write(self, writes: list[Write]) -> BulkOutcome:
         self.writes += writes

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 import yaml
 
+from tests.unit.test_kibana_objects import FakeKibana, serve_fake_kibana
 from worker.queue.names import QUEUES
 from worker.queue.services import beat_argv, flower_argv, worker_argv
 from worker.settings import ENV_PREFIX, PROJECT_ROOT, Settings
@@ -86,3 +92,68 @@ def test_every_dependency_is_a_defined_service_with_a_healthcheck() -> None:
             assert dep in SERVICES, f"{name} depends on unknown {dep}"
             if cond["condition"] == "service_healthy":
                 assert "healthcheck" in SERVICES[dep], f"{dep} has no healthcheck"
+
+
+# --- kibana-setup: wait for Kibana, then import the saved objects -------------------------
+
+SETUP = SERVICES["kibana-setup"]
+
+
+def _setup_script() -> str:
+    """The sh script kibana-setup runs, as the shell sees it (compose turns `$$` into `$`)."""
+    [script] = SETUP["command"]
+    return str(script).replace("$$", "$")
+
+
+def test_kibana_setup_waits_for_healthy_kibana_and_imports_the_mounted_file() -> None:
+    assert SETUP["depends_on"] == {"kibana": {"condition": "service_healthy"}}
+    assert SETUP["restart"] == "no"
+    assert SETUP["entrypoint"] == ["/bin/sh", "-c"]
+    [mount] = SETUP["volumes"]
+    source, target, mode = mount.split(":")
+    assert (source, mode) == ("./config/kibana", "ro")
+    saved = SETUP["environment"]["SAVED_OBJECTS"]
+    assert saved.startswith(f"{target}/")
+    assert (PROJECT_ROOT / "config" / "kibana" / saved.removeprefix(f"{target}/")).is_file()
+    assert SETUP["environment"]["KIBANA_URL"] == "http://kibana:5601"
+    assert "5601:5601" in SERVICES["kibana"]["ports"][0]
+    script = _setup_script()
+    assert '"$KIBANA_URL/api/status"' in script and '"level":"available"' in script
+    assert "/api/saved_objects/_import?overwrite=true" in script
+    assert '-H "kbn-xsrf: true"' in script and '--form "file=@$SAVED_OBJECTS"' in script
+
+
+def test_kibana_setup_leaves_no_variable_to_compose() -> None:
+    # Compose would substitute a single `$` from the host's environment (usually with "").
+    [script] = SETUP["command"]
+    assert "$" not in str(script).replace("$$", "")
+
+
+def _run_setup(url: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": os.environ["PATH"], "KIBANA_URL": url, "SETUP_PAUSE_S": "0",
+           "SAVED_OBJECTS": str(PROJECT_ROOT / "config" / "kibana" / "saved-objects.ndjson")}
+    return subprocess.run(["sh", "-c", _setup_script()], env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.fixture
+def fake_kibana() -> Iterator[FakeKibana]:
+    with serve_fake_kibana() as fake:
+        yield fake
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl, as the curl image has")
+def test_kibana_setup_script_waits_then_imports_into_a_fake_kibana(fake_kibana: FakeKibana) -> None:
+    kibana = fake_kibana
+    kibana.unavailable = 3
+    done = _run_setup(kibana.url)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("waiting for Kibana") == 3
+    assert 'imported "successCount":34' in done.stdout
+    [sent] = kibana.imports  # the fake refuses an import without overwrite=true or kbn-xsrf
+    assert sent["xsrf"] == "true"
+    assert sent["file"] == (PROJECT_ROOT / "config/kibana/saved-objects.ndjson").read_bytes()
+    kibana.answer = "errors"
+    failed = _run_setup(kibana.url)
+    assert failed.returncode == 1
+    assert failed.stderr.count("import failed") == 5 and "missing_references" in failed.stderr

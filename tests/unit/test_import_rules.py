@@ -22,11 +22,11 @@ PURE = (
     "worker.feeds.config", "worker.feeds.poll", "worker.feeds.schedule", "worker.feeds.fulltext",
     "worker.index.documents", "worker.index.dedup", "worker.index.stats",
     "worker.index.layout", "worker.index.templates", "worker.search", "worker.index.writes",
-    "worker.jobs.keys", "worker.jobs.summary",
-    "worker.jobs.submit",
+    "worker.jobs.keys", "worker.jobs.summary", "worker.jobs.submit", "worker.kibana.objects",
+    "worker.kibana.lens", "worker.kibana.saved_object", "worker.kibana.checks",
 )
 ADAPTERS = ("worker.index.store", "worker.jobs.ledger", "worker.feeds.registry", "worker.http",
-            "worker.devstack")
+            "worker.devstack", "worker.kibana.importer", "worker.api.server")
 MAY_IMPORT_QUEUE = ("worker.cli", "worker.devstack", "worker.queue")
 
 

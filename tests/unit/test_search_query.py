@@ -46,6 +46,9 @@ def test_dates_are_checked_and_bare_dates_are_utc_days() -> None:
     assert request.date_from == datetime(2024, 5, 1, tzinfo=UTC)
     [clause] = query.filters(request, VOCABULARY, TABLES)
     assert clause["range"][query.DATE_FIELD]["gte"].startswith("2024-05-01T00:00:00")
+    # A bare end date includes its whole day.
+    last = _checked(date_to="2024-03-31").date_to
+    assert last is not None and (last.day, last.hour, last.minute) == (31, 23, 59)
     with pytest.raises(SearchError, match="not a date"):
         SearchRequest.of(date_from="last week")
     with pytest.raises(SearchError, match="is after"):

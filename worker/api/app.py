@@ -1,19 +1,53 @@
-"""Routes over SearchService; input errors are 400 with the reason, never a stack trace."""
+"""Routes over SearchService; input errors are 400 with the reason, never a stack trace.
+
+The search page (`/`, assets under `/static/`) is plain HTML, CSS and JS over these routes.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated, Any, Protocol, runtime_checkable
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from worker.errors import TransientError
 from worker.search.request import MAX_PAGE, SearchError, SearchRequest
 from worker.search.service import SearchService
 
 Many = Annotated[list[str], Query()]
+STATIC = Path(__file__).parent / "static"
+# The page's own files only: nothing is fetched from another origin.
+PAGE_POLICY = ("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+               "form-action 'self'; frame-ancestors 'none'")
+# The stages that quarantine input: parse, enrich, index (pipeline.stages), feed and
+# fulltext (pipeline.feed_stages, queue.tasks); tests/unit/test_api_page.py keeps them in step.
+QUARANTINE_STAGES = ("enrich", "feed", "fulltext", "index", "parse")
+MAX_QUARANTINE = 1000
+
+
+@runtime_checkable
+class QuarantineSource(Protocol):
+    """Reads quarantine entries newest first (ElasticStore is one)."""
+
+    def quarantined(self, *, job_id: str | None = None, stage: str | None = None,
+                    size: int = 50) -> list[dict[str, Any]]: ...
+
+
+def quarantine_list(source: QuarantineSource, *, job: str | None = None,
+                    stage: str | None = None, size: int = 50) -> dict[str, Any]:
+    """Refused input with its reason, newest first; SearchError on an unknown stage."""
+    job = (job or "").strip() or None
+    stage = (stage or "").strip().lower() or None
+    if stage is not None and stage not in QUARANTINE_STAGES:
+        raise SearchError(f"unknown stage '{stage}'", list(QUARANTINE_STAGES))
+    if not 1 <= size <= MAX_QUARANTINE:
+        raise SearchError(f"size: must be from 1 to {MAX_QUARANTINE}")
+    entries = source.quarantined(job_id=job, stage=stage, size=size)
+    return {"job": job, "stage": stage, "count": len(entries), "entries": entries}
 
 
 def search_request(
@@ -60,6 +94,14 @@ def create_app(service: Callable[[], SearchService]) -> FastAPI:
     def _unavailable(_: Request, exc: TransientError) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status_code=503)
 
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        """The search page (plain HTML over this API)."""
+        return FileResponse(STATIC / "index.html", headers={
+            "Content-Security-Policy": PAGE_POLICY, "Cache-Control": "no-cache"})
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
     @app.get("/health")
     def health() -> dict[str, Any]:
         """The API answers; whether Elasticsearch does."""
@@ -101,5 +143,14 @@ def create_app(service: Callable[[], SearchService]) -> FastAPI:
         if found is None:
             raise HTTPException(404, f"no article with id {doc_id}")
         return found
+
+    @app.get("/quarantine")
+    def quarantine(job: str | None = None, stage: str | None = None,
+                   size: Annotated[int, Query(ge=1, le=MAX_QUARANTINE)] = 50) -> dict[str, Any]:
+        """Refused input with its reason, newest first (of one job, of one stage)."""
+        backend = service().backend
+        if not isinstance(backend, QuarantineSource):
+            raise HTTPException(404, "this backend keeps no quarantine")
+        return quarantine_list(backend, job=job, stage=stage, size=size)
 
     return app

@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
-from worker.cli import api, bench, demo, dev, feeds, index, ingest, models, quarantine, search
+from worker.cli import (
+    api,
+    bench,
+    demo,
+    dev,
+    feeds,
+    index,
+    ingest,
+    kibana,
+    models,
+    quarantine,
+    search,
+)
+from worker.cli.output import fail
+from worker.cli.service_errors import service_error_message
 from worker.logs import configure_logging
 from worker.settings import get_settings
 
@@ -12,6 +28,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 app.add_typer(dev.app, name="dev")
 app.add_typer(feeds.app, name="feeds")
 app.add_typer(index.app, name="index")
+app.add_typer(kibana.app, name="kibana")
 app.command()(ingest.ingest)
 app.command()(ingest.job)
 app.command()(models.annotate)
@@ -30,6 +47,13 @@ app.command(help=bench.HELP, context_settings={
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point; a service that cannot be reached is one line, exit 1."""
     configure_logging(get_settings().log_level)
-    app()
+    try:
+        app()
+    except Exception as exc:
+        message = service_error_message(exc, get_settings())
+        if message is None:
+            raise
+        fail(message)
+        sys.exit(1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -13,12 +14,15 @@ from rich.text import Text
 
 from worker.cli import services
 from worker.cli.output import JsonOpt, console, fail, print_json
+from worker.cli.service_errors import service_error_message
 from worker.errors import TransientError
 from worker.index.stats import STATS_AGGREGATIONS, buckets, distinct
 from worker.queue.names import QUEUES
 from worker.search.request import SearchError, SearchRequest
 from worker.search.service import SearchService
 from worker.settings import get_settings
+
+WAITING_SHOWN = 5
 
 Entities = Annotated[list[str] | None, typer.Option(
     "--entity", help="NAME, LABEL:NAME or an id (country:SY); repeatable, all must match.")]
@@ -58,7 +62,7 @@ def _run(call: Any) -> Any:
     except SearchError as exc:
         raise fail(str(exc)) from None
     except TransientError as exc:
-        raise fail(str(exc)) from None
+        raise fail(service_error_message(exc, get_settings()) or str(exc)) from None
 
 
 def search(
@@ -194,7 +198,8 @@ def _day(value: str | None) -> str:
 
 
 def stats(as_json: JsonOpt = False) -> None:
-    """Counts per language, source, entity label; queue depths; quarantine size."""
+    """Counts per language, source, entity label; queue depths; quarantine size; jobs whose
+    work waits on a refusing or unreachable service."""
     data = _run(collect_stats)
     if as_json:
         print_json(data)
@@ -202,6 +207,12 @@ def stats(as_json: JsonOpt = False) -> None:
     console.print(f"[bold]{data['articles']}[/bold] articles, "
                   f"[bold]{data['quarantined']}[/bold] quarantined, "
                   f"{data['distinct_origins']} distinct origins")
+    waiting = data.get("waiting") or []
+    for row in waiting:
+        console.print(f"[yellow]waiting:[/yellow] job {row['job_id']}: {row['description']}")
+    if data.get("jobs_waiting", 0) > len(waiting):
+        console.print(f"[yellow]waiting:[/yellow] … and {data['jobs_waiting'] - len(waiting)} "
+                      "more jobs")
     for section, counts in data.items():
         if isinstance(counts, dict):
             table = Table(section, "count", title=None)
@@ -215,7 +226,10 @@ def collect_stats() -> dict[str, Any]:
     settings = get_settings()
     store = services.store()
     response = store.aggregate(STATS_AGGREGATIONS)
-    broker = services.ledger().r
+    ledger = services.ledger()
+    broker = ledger.r
+    # A retried task notes each try, and tries are at most retry_backoff_max_s apart.
+    waiting = ledger.waiting_jobs(fresh_s=settings.retry_backoff_max_s + 120)
     return {
         "articles": int(response["hits"]["total"]["value"]),
         "quarantined": store.count(settings.quarantine_index),
@@ -227,4 +241,7 @@ def collect_stats() -> dict[str, Any]:
         "top_entities": buckets(response, "top_entities"),
         "ner_status": buckets(response, "ner_status"),
         "queues": {q: int(broker.llen(q)) for q in QUEUES},
+        "jobs_waiting": len(waiting),
+        "waiting": [{"job_id": job_id, **asdict(w), "description": w.describe()}
+                    for job_id, w in list(waiting.items())[:WAITING_SHOWN]],
     }

@@ -7,6 +7,7 @@ to the write index only (see ``bulk_write``).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -21,6 +22,7 @@ from worker.index.writes import (
     BulkOutcome,
     Current,
     Write,
+    bulk_chunks,
     changed_since_read,
     newest_copies,
     planned_from_older,
@@ -29,6 +31,9 @@ from worker.settings import Settings
 
 # Per-item bulk statuses worth another try; any other error is a property of the document.
 _RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+# A quarantine bulk refused with 429/5xx is tried this often before the task retries.
+QUARANTINE_CHUNK_TRIES = 4
+QUARANTINE_RETRY_PAUSE_S = 0.5
 # Per-item errors a migration causes for an instant: the next try reads the alias again.
 _MIGRATION_ERRORS = {
     "cluster_block_exception": "index write-blocked: a migration is switching indices",
@@ -145,16 +150,28 @@ class ElasticStore:
         with transient_errors():
             return list(self.client.mget(docs=docs, source=source)["docs"])
 
-    def near_duplicate_candidates(self, bands: list[str], size: int = 20) -> list[dict[str, Any]]:
-        """Documents sharing at least one MinHash band with the given ones."""
-        if not bands:
+    def near_duplicate_candidates(self, band_sets: list[list[str]],
+                                  size: int = 20) -> list[dict[str, Any]]:
+        """For each new document's bands, the stored documents sharing most of them (one
+        search each, in one msearch: a band common to many texts must not crowd out the copy,
+        and one document's candidates must not crowd out another's)."""
+        searches: list[dict[str, Any]] = []
+        for bands in (b for b in band_sets if b):
+            searches += [{"index": self.alias}, {
+                "size": size, "_source": ["story_id", "minhash"],
+                "query": {"bool": {"should": [{"term": {"minhash_bands": b}} for b in bands]}},
+            }]
+        if not searches:
             return []
         with transient_errors():
-            response = self.client.search(
-                index=self.alias, size=size, query={"terms": {"minhash_bands": bands}},
-                source_includes=["story_id", "minhash"],
-            )
-        return [{"id": h["_id"], **h["_source"]} for h in response["hits"]["hits"]]
+            responses = self.client.msearch(searches=searches)["responses"]
+        found: dict[str, dict[str, Any]] = {}
+        for response in responses:
+            if "error" in response:
+                raise TransientError(f"near-duplicate lookup failed: {response['error']}")
+            for hit in response["hits"]["hits"]:
+                found.setdefault(hit["_id"], {"id": hit["_id"], **hit["_source"]})
+        return list(found.values())
 
     def bulk_write(self, writes: list[Write]) -> BulkOutcome:
         """Create or replace documents in the write index; results checked per item.
@@ -199,17 +216,42 @@ class ElasticStore:
         return outcome
 
     def put_quarantine(self, documents: dict[str, dict[str, Any]]) -> None:
-        """Write quarantine entries; every item must succeed or the call raises."""
-        operations: list[dict[str, Any]] = []
-        for doc_id, doc in documents.items():
-            operations += [{"index": {"_index": self.quarantine_index, "_id": doc_id}}, doc]
-        if not operations:
-            return
-        with transient_errors():
-            response = self.client.bulk(operations=operations)
-        failures = [i["index"] for i in response["items"] if i["index"]["status"] >= 300]
-        if failures:
-            raise TransientError(f"quarantine write failed for {len(failures)} entries")
+        """Write quarantine entries in bounded bulks (``bulk_chunks``); every entry must be
+        written or the call raises TransientError (the task retries; entry ids are
+        deterministic, so a retry writes nothing twice)."""
+        for chunk in bulk_chunks(documents):
+            self._put_quarantine_chunk(chunk)
+
+    def _put_quarantine_chunk(self, chunk: dict[str, dict[str, Any]]) -> None:
+        """One bulk; entries refused with 429/5xx are sent again a few times, pausing longer
+        each time, so a busy node costs one chunk's retries, not the whole write's."""
+        pending, last = chunk, ""
+        for attempt in range(QUARANTINE_CHUNK_TRIES):
+            if attempt:
+                time.sleep(QUARANTINE_RETRY_PAUSE_S * 2 ** (attempt - 1))
+            operations: list[dict[str, Any]] = []
+            for doc_id, doc in pending.items():
+                operations += [{"index": {"_index": self.quarantine_index, "_id": doc_id}}, doc]
+            try:
+                with transient_errors():
+                    response = self.client.bulk(operations=operations)
+            except TransientError as exc:
+                if not (isinstance(exc.__cause__, ApiError) and exc.__cause__.meta.status == 429):
+                    raise
+                last = str(exc)
+                continue
+            failed = {i["index"]["_id"]: i["index"] for i in response["items"]
+                      if i["index"]["status"] >= 300}
+            if not failed:
+                return
+            refused = [f for f in failed.values() if f["status"] not in _RETRYABLE_STATUSES]
+            if refused:
+                raise TransientError(f"quarantine write failed for {len(refused)} entries: "
+                                     f"{refused[0].get('error')}")
+            pending = {doc_id: pending[doc_id] for doc_id in failed}
+            status = next(iter(failed.values()))["status"]
+            last = f"elasticsearch {status} for {len(failed)} quarantine entries"
+        raise TransientError(f"{last} (after {QUARANTINE_CHUNK_TRIES} tries)")
 
     def refresh(self) -> None:
         """Make everything written so far searchable (tests and --wait)."""
@@ -217,18 +259,29 @@ class ElasticStore:
             self.client.indices.refresh(index=[self.alias, self.quarantine_index])
 
     def search(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Run a search against the articles alias."""
+        """Run a search against the articles alias; before the first article there is none,
+        and that is an empty result, not an error."""
         with transient_errors():
-            return dict(self.client.search(index=self.alias, **body))
+            try:
+                return dict(self.client.search(index=self.alias, **body))
+            except NotFoundError:
+                return {"took": 0, "hits": {"total": {"value": 0}, "hits": []},
+                        "aggregations": {}}
 
-    def quarantined(self, *, job_id: str | None = None, size: int = 50) -> list[dict[str, Any]]:
-        """Quarantine entries, newest first, without the raw bytes."""
-        query: dict[str, Any] = {"term": {"job_id": job_id}} if job_id else {"match_all": {}}
+    def quarantined(self, *, job_id: str | None = None, stage: str | None = None,
+                    size: int = 50) -> list[dict[str, Any]]:
+        """Quarantine entries, newest first, without the raw bytes (of one job, one stage)."""
+        terms = [{"term": {field: value}} for field, value in
+                 (("job_id", job_id), ("stage", stage)) if value]
+        query: dict[str, Any] = {"bool": {"filter": terms}} if terms else {"match_all": {}}
         with transient_errors():
-            response = self.client.search(
-                index=self.quarantine_index, query=query, size=size,
-                sort=[{"quarantined_at": "desc"}], source_excludes=["raw_base64"],
-            )
+            try:
+                response = self.client.search(
+                    index=self.quarantine_index, query=query, size=size,
+                    sort=[{"quarantined_at": "desc"}], source_excludes=["raw_base64"],
+                )
+            except NotFoundError:
+                return []  # nothing was ever quarantined: the index is made on first use
         return [hit["_source"] for hit in response["hits"]["hits"]]
 
     def count(self, index: str | None = None) -> int:

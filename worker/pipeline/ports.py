@@ -23,7 +23,8 @@ class Store(Protocol):
 
     def current(self, ids: list[str]) -> dict[str, Current]: ...
 
-    def near_duplicate_candidates(self, bands: list[str], size: int = 20) -> list[dict[str, Any]]:
+    def near_duplicate_candidates(self, band_sets: list[list[str]],
+                                  size: int = 20) -> list[dict[str, Any]]:
         ...
 
     def bulk_write(self, writes: list[Write]) -> BulkOutcome: ...

@@ -18,11 +18,11 @@ from worker.index.dedup import best_near_duplicate
 from worker.index.documents import WritePlan, article_document, plan_write
 from worker.index.layout import IndexLayout, load_layout
 from worker.index.writes import Write
-from worker.jobs.keys import envelopes_for, record_error_key
+from worker.jobs.keys import envelopes_for
 from worker.jobs.summary import Outcome
 from worker.pipeline.messages import ArticleEnvelope, SourceItem
 from worker.pipeline.ports import Enricher, Ledger, Outbox, Store
-from worker.pipeline.quarantine import Quarantine
+from worker.pipeline.quarantine import Quarantine, plan_bad_records
 from worker.settings import Settings
 from worker.sources.seed_common import RecordError
 from worker.sources.seed_files import parse_seed_file
@@ -84,12 +84,15 @@ class Stages:
         except QuarantineError as exc:
             self.quarantine.source(item, exc, stage="parse")
             return 0
-        error_keys = [record_error_key(item.key, n) for n in range(len(errors))]
+        if not envelopes:  # only bad records (a file yielding nothing at all raised above)
+            self.quarantine.bad_file(item, errors)
+            return 0
+        plan = plan_bad_records(item.key, errors, self.settings.max_bad_records)
         self.ledger.register_articles(
-            item.job_id, item.key, [e.ledger_key for e in envelopes] + error_keys
+            item.job_id, item.key, [e.ledger_key for e in envelopes] + plan.keys
         )
         if errors:
-            self.quarantine.records(item, dict(zip(error_keys, errors, strict=True)))
+            self.quarantine.records(item, plan)
         self.send_to_nlp(envelopes)
         return len(envelopes)
 
@@ -155,8 +158,8 @@ class Stages:
 
     def _link_near_duplicates(self, new_docs: list[tuple[str, dict[str, Any]]]) -> None:
         """Point each new document at the story it re-publishes (indexed or in this batch)."""
-        bands = sorted({b for _, doc in new_docs for b in doc["minhash_bands"]})
-        candidates = self.store.near_duplicate_candidates(bands)
+        candidates = self.store.near_duplicate_candidates(
+            [doc["minhash_bands"] for _, doc in new_docs])
         for doc_id, doc in new_docs:
             found = best_near_duplicate(tuple(doc["minhash"]), candidates)
             if found:

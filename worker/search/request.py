@@ -64,10 +64,15 @@ class SearchRequest(BaseModel):
     size: int = Field(10, ge=1, le=MAX_PAGE)
     after: str | None = Field(None, description="the `next` cursor of the previous page")
 
-    @field_validator("date_from", "date_to", mode="before")
+    @field_validator("date_from", mode="before")
     @classmethod
-    def _dates(cls, value: Any) -> Any:
+    def _date_from(cls, value: Any) -> Any:
         return parse_when(value) if isinstance(value, str) else value
+
+    @field_validator("date_to", mode="before")
+    @classmethod
+    def _date_to(cls, value: Any) -> Any:
+        return parse_when(value, end_of_day=True) if isinstance(value, str) else value
 
     @classmethod
     def of(cls, **values: Any) -> SearchRequest:
@@ -93,14 +98,16 @@ class SearchRequest(BaseModel):
         })
 
 
-def parse_when(value: str) -> datetime | None:
-    """'2024-05-01' or an ISO datetime; a bare date is that day's start in UTC."""
+def parse_when(value: str, *, end_of_day: bool = False) -> datetime | None:
+    """'2024-05-01' or an ISO datetime; a bare date is that day's start in UTC (its last
+    instant for the end of a range, so `--to 2024-03-31` includes the 31st)."""
     text = value.strip()
     if not text:
         return None
     try:
         if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time(), UTC)
+            return datetime.combine(date.fromisoformat(text), time.max if end_of_day else time(),
+                                    UTC)
         when = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise SearchError(f"'{value}' is not a date (use YYYY-MM-DD or an ISO datetime)") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable
 from typing import Any
 
@@ -28,7 +29,7 @@ def hit_row(hit: dict[str, Any]) -> dict[str, Any]:
     title_marks = marked("title")
     snippets = marked("body")
     if not snippets and src.get("summary"):
-        snippets = [str(src["summary"])[:_SNIPPET_CHARS]]
+        snippets = [html.escape(str(src["summary"])[:_SNIPPET_CHARS])]  # escaped like marks
     return {
         "id": hit["_id"],
         "score": hit.get("_score"),
