@@ -137,3 +137,15 @@ def test_a_migrated_document_of_an_older_schema_gains_the_new_fields() -> None:
     assert doc["id"] == "u1" and doc["site"] == "berita.example.id"
     assert doc["published_or_fetched_at"] == "2024-03-04T00:00:00Z"
     assert older.get("text_by_language") is None  # the input is left as it was
+
+
+def test_origin_feed_publication_and_site_filters() -> None:
+    request = _checked(origins=["/data/seeds/"], feeds=["https://f.example/rss"],
+                       publications=["Le Monde"], sites=["www.Example.org"])
+    clauses = query.filters(request, VOCABULARY, TABLES)
+    assert {"bool": {"minimum_should_match": 1, "should": [
+        {"term": {"origins.location": "/data/seeds/"}},
+        {"prefix": {"origins.location": "/data/seeds/"}}]}} in clauses
+    assert {"terms": {"origins.location": ["https://f.example/rss"]}} in clauses
+    assert {"terms": {"attributed_publication": ["Le Monde"]}} in clauses
+    assert {"terms": {"site": ["example.org"]}} in clauses
