@@ -111,6 +111,11 @@ def test_copies_merge_origins_and_edited_republications_link_to_the_story(
         "The line will connect the old town with the airport and the harbour, officials said.",
         "Construction is to start next spring and take about two years, according to the plan.",
         "Opposition members criticised the cost, which the council put at 120 million euros.",
+        # Long enough that a small edit stays well above the 0.8 threshold: with a shorter story
+        # and an edit beside the random marker, the marker decided the test (35% failed).
+        "The mayor said the first trams would run on the new line before the end of 2027.",
+        "Residents of the districts along the route will be invited to public hearings in May.",
+        "The national government has promised to cover a third of the construction costs.",
     ]
     text = "Tallinn approves tram line\n\n" + "\n\n".join(paragraphs) + "\n"
     (tmp_path / "a").mkdir()
@@ -121,7 +126,8 @@ def test_copies_merge_origins_and_edited_republications_link_to_the_story(
     second = stack.json("ingest", str(tmp_path / "b"), "--wait")
     assert (first["indexed"], second["duplicates"]) == (1, 1)
 
-    edited = text.replace("Wednesday", "Thursday").replace("about two years", "two years")
+    # One edit away from the marker: estimated similarity >= 0.94 for 2,000 random markers.
+    edited = text.replace("about two years", "two years")
     (tmp_path / "edited.txt").write_text(edited, encoding="utf-8")
     third = stack.json("ingest", str(tmp_path / "edited.txt"), "--wait")
     assert third["indexed"] == 1  # a different text is its own document...
