@@ -27,6 +27,7 @@ from elasticsearch import Elasticsearch
 
 from bench.corpus import generated_record
 from bench.stack import PrivateStack
+from worker.index.connection import elasticsearch_client
 from worker.index.store import ElasticStore
 from worker.search.request import SearchRequest
 from worker.search.service import SearchService
@@ -134,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             es_url = stack.url("elasticsearch")
             settings = Settings(elasticsearch_url=es_url)
-            es = Elasticsearch(es_url)
+            es = elasticsearch_client(settings)
             size = index_size(es, settings.articles_alias)
             service = SearchService.from_config(ElasticStore(settings), settings.config_dir)
             _log(f"timing {args.repeats} runs of each query")

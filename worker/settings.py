@@ -6,7 +6,7 @@ import functools
 import os
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -29,8 +29,24 @@ class Settings(BaseSettings):
         env_prefix=ENV_PREFIX, env_file=_env_files(), extra="ignore", frozen=True
     )
 
-    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Celery broker and job ledger.")
-    elasticsearch_url: str = Field("http://127.0.0.1:9200", description="Elasticsearch HTTP URL.")
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Job ledger (and broker).")
+    broker_url: str | None = Field(
+        None, description="Celery broker (redis:// or amqp:// for RabbitMQ); default redis_url."
+    )
+    elasticsearch_url: str = Field(
+        "http://127.0.0.1:9200", description="Elasticsearch URL, or several, comma-separated."
+    )
+    elasticsearch_api_key: SecretStr | None = Field(
+        None, description="API key (the base64 'id:key' form Elasticsearch returns as encoded)."
+    )
+    elasticsearch_username: str | None = Field(None, description="Basic auth user.")
+    elasticsearch_password: SecretStr | None = Field(None, description="Basic auth password.")
+    elasticsearch_ca_certs: Path | None = Field(
+        None, description="CA bundle (PEM) that signed the nodes' TLS certificates."
+    )
+    elasticsearch_verify_certs: bool = Field(
+        True, description="Verify the nodes' TLS certificates (turn off only to debug)."
+    )
     elasticsearch_timeout_s: float = Field(30.0, description="Per-request timeout (s).")
     articles_alias: str = Field("news-articles", description="Alias searched and written to.")
     quarantine_index: str = Field("news-quarantine", description="Where rejected input is kept.")
@@ -48,8 +64,30 @@ class Settings(BaseSettings):
     )
     task_soft_time_limit_s: int = Field(240, ge=1, description="Soft limit of one task.")
     task_time_limit_s: int = Field(300, ge=1, description="Hard limit of one task (kill).")
-    visibility_timeout_s: int = Field(3600, ge=1, description="Redis redelivery of unacked tasks.")
-    retry_backoff_max_s: int = Field(600, ge=1, description="Longest wait between retries.")
+    visibility_timeout_s: int = Field(
+        900, ge=1, description="Redis redelivers a task unacked this long (a dead worker's)."
+    )
+    retry_backoff_max_s: int = Field(
+        20, ge=1, description="Longest wait between retries after a service failure (jittered)."
+    )
+    retry_after_max_s: int = Field(
+        300, ge=1, description="Longest server Retry-After honoured before the next try (s)."
+    )
+    max_deliveries: int = Field(
+        3, ge=1, description="Deliveries of one message that never finished before it is parked."
+    )
+    allow_volatile_broker: bool = Field(
+        False, description="Start workers on a Redis with neither AOF nor RDB snapshots."
+    )
+    worker_plugins: str = Field(
+        "", description="Modules the workers import at start, comma-separated (signal hooks)."
+    )
+    metrics_port: int = Field(
+        0, ge=0, le=65535, description="Prometheus metrics of this worker on this port (0: off)."
+    )
+    metrics_host: str = Field(
+        "127.0.0.1", description="Where the metrics endpoint listens (0.0.0.0 in a container)."
+    )
     worker_max_tasks_per_child: int = Field(1000, ge=1, description="Recycle worker processes.")
     worker_max_memory_per_child_kib: int = Field(
         2 * 1024 * 1024, ge=1024, description="Recycle a worker process above this RSS (KiB)."
@@ -94,6 +132,16 @@ class Settings(BaseSettings):
     api_host: str = Field("127.0.0.1", description="Where the search API listens.")
     api_port: int = Field(8000, ge=0, le=65535, description="Search API port (dev up: 0 = free).")
     log_level: str = Field("INFO", description="Log level of workers and CLI.")
+
+    @property
+    def celery_broker_url(self) -> str:
+        """Where task messages go: ``broker_url`` if set, else the ledger's Redis."""
+        return self.broker_url or self.redis_url
+
+    @property
+    def elasticsearch_hosts(self) -> list[str]:
+        """The node URLs of ``elasticsearch_url``."""
+        return [h.strip() for h in self.elasticsearch_url.split(",") if h.strip()]
 
 
 @functools.cache

@@ -157,3 +157,12 @@ def test_kibana_setup_script_waits_then_imports_into_a_fake_kibana(fake_kibana: 
     failed = _run_setup(kibana.url)
     assert failed.returncode == 1
     assert failed.stderr.count("import failed") == 5 and "missing_references" in failed.stderr
+
+
+def test_workers_get_longer_than_a_task_to_stop_and_expose_metrics() -> None:
+    limits = Settings(_env_file=None)  # type: ignore[call-arg]
+    for name in ("worker-fetch", "worker-nlp", "worker-index"):
+        grace = SERVICES[name]["stop_grace_period"]
+        assert grace.endswith("s") and int(grace[:-1]) > limits.task_time_limit_s, name
+        env = SERVICES[name]["environment"]
+        assert env["NEWSWORKER_METRICS_PORT"] == "9100" and env["PROMETHEUS_MULTIPROC_DIR"]

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from worker.cli import services
 from worker.cli.output import JsonOpt, console, fail, print_json
+from worker.cli.service_errors import service_error_message
 from worker.errors import TransientError
 from worker.index.migrate import MigrationError, index_status, run_migration
 from worker.settings import get_settings
@@ -32,10 +33,11 @@ def _guarded(action: Callable[[], T]) -> T:
     except (MigrationError, TransientError, TransportError) as exc:
         cause = exc.__cause__ if isinstance(exc, TransientError) else exc
         if isinstance(cause, TransportError):
-            url = get_settings().elasticsearch_url
-            raise fail(f"elasticsearch unreachable at {url} ({type(cause).__name__})") from exc
+            raise fail(service_error_message(cause, get_settings()) or str(cause)) from exc
         raise fail(_one_line(exc)) from exc
     except ApiError as exc:
+        if exc.meta.status in (401, 403):
+            raise fail(service_error_message(exc, get_settings()) or str(exc)) from exc
         raise fail(f"elasticsearch {exc.meta.status}: {_one_line(exc.message)} "
                    f"({_one_line(str(exc.info))[:300]})") from exc
 

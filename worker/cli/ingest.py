@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import sys
+import time
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import typer
 
 from worker.cli import services
-from worker.cli.output import JsonOpt, fail, print_json, print_summary
+from worker.cli.output import JsonOpt, console, fail, print_json, print_summary
+from worker.cli.progress import OnPoll, plain_progress, rich_progress
 from worker.enrich.annotate import Enricher
 from worker.errors import QuarantineError
 from worker.jobs.keys import seed_source_key
@@ -37,7 +41,7 @@ def ingest(
     if dry_run:
         dry_run_records([t for t in targets if not is_url(t)], enrich)
         return
-    summary = run_ingest(targets, wait, timeout)
+    summary = run_ingest(targets, wait, timeout, progress=not as_json)
     if as_json:
         print_json(summary)
     else:
@@ -52,8 +56,10 @@ def exit_code(summary: dict[str, Any], wait: bool) -> int:
     return 1 if summary.get("errors") else 0
 
 
-def run_ingest(targets: list[str], wait: bool, timeout: float) -> dict[str, Any]:
-    """Queue ``targets`` as a job; its summary (after waiting, if asked)."""
+def run_ingest(targets: list[str], wait: bool, timeout: float, *,
+               progress: bool = False) -> dict[str, Any]:
+    """Queue ``targets`` as a job; its summary (after waiting, if asked, with a progress
+    display when ``progress``)."""
     for url in (t for t in targets if is_url(t)):
         if not urlsplit(url).hostname or any(c.isspace() for c in url):
             raise fail(f"{url!r} is not a feed URL (no host, or spaces); nothing was queued")
@@ -63,7 +69,26 @@ def run_ingest(targets: list[str], wait: bool, timeout: float) -> dict[str, Any]
                               known)
     except (FileNotFoundError, SeedPathError) as exc:
         raise fail(f"{exc}; nothing was queued") from exc
-    return services.wait_for(job_id, wait, timeout).as_dict()
+    if not (wait and progress):
+        return services.wait_for(job_id, wait, timeout).as_dict()
+    with progress_display(job_id) as on_poll:
+        summary = services.ledger().wait(job_id, timeout, on_poll=on_poll)
+    if summary.done:
+        services.store().refresh()
+    return summary.as_dict()
+
+
+def progress_display(job_id: str) -> AbstractContextManager[OnPoll]:
+    """A live bar when stdout is a terminal; else plain lines on stderr (stdout keeps only
+    the summary, as scripts read it)."""
+    if console.is_terminal:
+        return rich_progress(console, job_id)
+    return plain_progress(_stderr_line, time.monotonic)
+
+
+def _stderr_line(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
 
 
 def dry_run_records(targets: list[str], enrich: bool) -> None:

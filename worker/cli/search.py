@@ -17,6 +17,7 @@ from worker.cli.output import JsonOpt, console, fail, print_json
 from worker.cli.service_errors import service_error_message
 from worker.errors import TransientError
 from worker.index.stats import STATS_AGGREGATIONS, buckets, distinct
+from worker.queue.depth import queue_depths
 from worker.queue.names import QUEUES
 from worker.search.request import SearchError, SearchRequest
 from worker.search.service import SearchService
@@ -227,7 +228,6 @@ def collect_stats() -> dict[str, Any]:
     store = services.store()
     response = store.aggregate(STATS_AGGREGATIONS)
     ledger = services.ledger()
-    broker = ledger.r
     # A retried task notes each try, and tries are at most retry_backoff_max_s apart.
     waiting = ledger.waiting_jobs(fresh_s=settings.retry_backoff_max_s + 120)
     return {
@@ -240,7 +240,7 @@ def collect_stats() -> dict[str, Any]:
         "entity_labels": buckets(response, "entity_labels"),
         "top_entities": buckets(response, "top_entities"),
         "ner_status": buckets(response, "ner_status"),
-        "queues": {q: int(broker.llen(q)) for q in QUEUES},
+        "queues": queue_depths(settings.celery_broker_url, QUEUES),
         "jobs_waiting": len(waiting),
         "waiting": [{"job_id": job_id, **asdict(w), "description": w.describe()}
                     for job_id, w in list(waiting.items())[:WAITING_SHOWN]],

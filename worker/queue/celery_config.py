@@ -1,4 +1,5 @@
-"""Celery configuration: Redis broker, at-least-once delivery, one queue per stage."""
+"""Celery configuration: Redis or RabbitMQ broker, at-least-once delivery, one queue per stage
+(classic durable queues, persistent messages, on either broker)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from worker.settings import Settings
 
 def make_app(settings: Settings) -> Celery:
     """A Celery app configured from settings (tests build their own with other settings)."""
-    app = Celery("newsworker", broker=settings.redis_url, include=["worker.queue.tasks"])
+    plugins = [m.strip() for m in settings.worker_plugins.split(",") if m.strip()]
+    app = Celery("newsworker", broker=settings.celery_broker_url,
+                 include=["worker.queue.tasks", *plugins])
     app.conf.update(
         task_queues=[Queue(name) for name in QUEUES],
         task_default_queue=FETCH_QUEUE,
@@ -19,11 +22,11 @@ def make_app(settings: Settings) -> Celery:
         accept_content=["json"],
         task_ignore_result=True,
         # At-least-once: ack after the task ran, requeue when the worker process dies,
-        # take one message at a time, and let Redis redeliver only long after any task ends.
+        # take one message at a time; the broker redelivers what a lost worker held.
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
-        broker_transport_options={"visibility_timeout": settings.visibility_timeout_s},
+        broker_transport_options=transport_options(settings),
         task_soft_time_limit=settings.task_soft_time_limit_s,
         task_time_limit=settings.task_time_limit_s,
         worker_max_tasks_per_child=settings.worker_max_tasks_per_child,
@@ -41,4 +44,21 @@ def make_app(settings: Settings) -> Celery:
         },
     )
     return app
+
+
+def is_redis_broker(url: str) -> bool:
+    """True for a Redis broker URL (else AMQP: RabbitMQ)."""
+    return url.startswith(("redis://", "rediss://", "unix://"))
+
+
+def transport_options(settings: Settings) -> dict[str, object]:
+    """Redis redelivers an unacked task only after its visibility timeout (so that must
+    outlast any task: worker.queue.safety checks it). RabbitMQ redelivers when the consumer's
+    connection drops and needs no timeout here, but its server-side ``consumer_timeout``
+    (default 30 min) drops a consumer holding a message unacked longer: a task plus the retry
+    countdown its worker holds the message for must end within it. Publisher confirms: a sent
+    task is stored by RabbitMQ before ``send_task`` returns."""
+    if is_redis_broker(settings.celery_broker_url):
+        return {"visibility_timeout": settings.visibility_timeout_s}
+    return {"confirm_publish": True}
 
