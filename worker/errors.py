@@ -44,5 +44,12 @@ class NoArticlesError(QuarantineError):
     reason_code = "no_articles"
 
 
+class PoisonMessageError(QuarantineError):
+    """A message delivered again and again whose worker process died every time (killed,
+    out of memory, a crash in native code): parked so that the queue keeps flowing."""
+
+    reason_code = "poison_message"
+
+
 class TransientError(Exception):
     """A service hiccup (timeouts, 429, 5xx): the item stays queued and is retried."""

@@ -52,6 +52,34 @@ class Stack:
         return str(next(r["url"] for r in rows if r["name"] == service))
 
 
+    def es(self) -> Any:
+        """An Elasticsearch client on the stack's node (the address `dev up` recorded)."""
+        from elasticsearch import Elasticsearch
+
+        env = (Path(self.env["NEWSWORKER_STATE_DIR"]) / "dev.env").read_text().splitlines()
+        return Elasticsearch(next(line.split("=", 1)[1] for line in env
+                                  if line.startswith("NEWSWORKER_ELASTICSEARCH_URL=")))
+
+    def up(self) -> None:
+        """`dev up`, or fail the tests with the services' last log lines."""
+        up = self.cli("dev", "up", "--json", check=False)
+        if up.returncode != 0:
+            logs = "\n".join(
+                f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
+                for p in sorted((Path(self.env["NEWSWORKER_STATE_DIR"]) / "logs").glob("*.log"))
+            )
+            self.cli("dev", "down", check=False)
+            pytest.fail(f"dev stack did not start:\n{up.stdout}\n{up.stderr}\n{logs}")
+
+
+def accounted(summary: dict[str, Any]) -> None:
+    """A finished job whose every submitted article was indexed, a duplicate or quarantined."""
+    assert summary["done"], summary
+    finished = (summary["indexed"] + summary["updated"] + summary["duplicates"]
+                + summary["quarantined"])
+    assert finished == summary["submitted"], summary
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     state = tmp_path_factory.mktemp("stack-state")
@@ -64,14 +92,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     env["NEWSWORKER_FEEDS_FILE"] = str(feeds_file)
     env["NEWSWORKER_FEED_SCHEDULE_INTERVAL_S"] = "2"
     s = Stack(env)
-    up = s.cli("dev", "up", "--json", check=False)
-    if up.returncode != 0:
-        logs = "\n".join(
-            f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
-            for p in sorted((state / "logs").glob("*.log"))
-        )
-        s.cli("dev", "down", check=False)
-        pytest.fail(f"dev stack did not start:\n{up.stdout}\n{up.stderr}\n{logs}")
+    s.up()
     try:
         yield s
     finally:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import Stack
+from tests.integration.conftest import Stack, accounted
 
 pytestmark = pytest.mark.integration
 
@@ -20,21 +20,6 @@ def _summary(stack: Stack, *args: str) -> tuple[dict[str, Any], float]:
     started = time.monotonic()
     proc = stack.cli("ingest", *args, "--json", timeout=120)
     return json.loads(proc.stdout), time.monotonic() - started
-
-
-def _accounted(summary: dict[str, Any]) -> None:
-    assert summary["done"], summary
-    finished = (summary["indexed"] + summary["updated"] + summary["duplicates"]
-                + summary["quarantined"])
-    assert finished == summary["submitted"], summary
-
-
-def _es(stack: Stack) -> Any:
-    from elasticsearch import Elasticsearch
-
-    env = (Path(stack.env["NEWSWORKER_STATE_DIR"]) / "dev.env").read_text().splitlines()
-    return Elasticsearch(next(line.split("=", 1)[1] for line in env
-                              if line.startswith("NEWSWORKER_ELASTICSEARCH_URL=")))
 
 
 def test_empty_root_and_missing_paths_are_refused_at_once(stack: Stack, tmp_path: Path) -> None:
@@ -54,7 +39,7 @@ def test_73k_bad_records_are_one_entry_in_a_job_that_finishes(
     path = tmp_path / "words.json"
     path.write_text(json.dumps([f"word {n}" for n in range(73_295)]), encoding="utf-8")
     summary, elapsed = _summary(stack, str(path), "--wait", "--timeout", "60")
-    _accounted(summary)
+    accounted(summary)
     assert (summary["submitted"], summary["quarantined"]) == (1, 1)
     assert elapsed < 60
     entries = stack.json("quarantine", "--job", summary["job_id"])
@@ -75,7 +60,7 @@ def test_bad_records_beside_articles_are_capped_and_counted(
             for n in range(2)]
     (tmp_path / "mixed.jsonl").write_text("\n".join(good + ["{broken"] * 250) + "\n")
     summary, _ = _summary(stack, str(tmp_path), "--wait", "--timeout", "120")
-    _accounted(summary)
+    accounted(summary)
     assert (summary["submitted"], summary["indexed"], summary["quarantined"]) == (103, 2, 101)
     entries = stack.json("quarantine", "--job", summary["job_id"], "--limit", "1000")
     assert len(entries) == 101
@@ -92,7 +77,7 @@ def test_a_refused_feed_fetch_exits_non_zero_and_reports_the_job(stack: Stack) -
 
 
 def test_a_job_waiting_on_a_refusing_service_says_so(stack: Stack, tmp_path: Path) -> None:
-    es = _es(stack)
+    es = stack.es()
     (tmp_path / "image.txt").write_bytes(b"\x00\x01\x02 not text" * 20)
     es.indices.put_settings(index="news-quarantine", settings={"index.blocks.write": True})
     try:
@@ -113,6 +98,6 @@ def test_a_job_waiting_on_a_refusing_service_says_so(stack: Stack, tmp_path: Pat
     while not (summary := stack.json("job", job_id))["done"]:
         assert time.monotonic() < deadline, summary
         time.sleep(0.5)
-    _accounted(summary)
+    accounted(summary)
     assert summary["quarantined"] == 1 and summary["waiting"] is None
     assert job_id not in [row["job_id"] for row in stack.json("stats")["waiting"]]

@@ -45,12 +45,34 @@ def dev_status(as_json: JsonOpt = False) -> None:
 
 
 def show_status(rows: list[dict[str, object]], as_json: bool) -> None:
-    """The stack's processes as JSON or a table."""
+    """The stack's processes as JSON or a table, then what work waits on."""
     if as_json:
         print_json(rows)
         return
-    table = Table("service", "running", "pid", "address", "log")
+    table = Table("service", "role", "running", "pid", "address", "log")
     for row in rows:
-        table.add_row(str(row["name"]), "yes" if row["running"] else "[red]no[/red]",
-                      str(row["pid"]), str(row.get("url") or ""), str(row["log"]))
+        running = "yes" if row["running"] else "[red]no[/red]"
+        if row["running"] and row.get("answering") is False:
+            running = "[yellow]yes, not answering[/yellow]"
+        table.add_row(str(row["name"]), str(row.get("role", "")), running, str(row["pid"]),
+                      str(row.get("url") or ""), str(row["log"]))
     console.print(table if rows else "nothing recorded; run `dev up`")
+    for line in waiting_lines(rows):
+        console.print(line)
+
+
+def waiting_lines(rows: list[dict[str, object]]) -> list[str]:
+    """'job X waiting: <reason> (since …)' for each job whose tasks retry after a service
+    failure: while Elasticsearch is away, the queues look empty and the work is here."""
+    redis_row = next((r for r in rows if r["name"] == "redis"), None)
+    if not redis_row or not redis_row.get("answering"):
+        return []
+    from worker.jobs.ledger import JobLedger
+
+    settings = get_settings()
+    try:
+        waiting = JobLedger.from_url(str(redis_row["url"])).waiting_jobs(
+            fresh_s=settings.retry_backoff_max_s * 3 + 60)
+    except Exception:
+        return []
+    return [f"job {job_id} waiting: {w.describe()}" for job_id, w in waiting.items()]

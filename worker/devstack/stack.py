@@ -2,8 +2,12 @@
 
 Real redis-server (AOF on) and a real single-node Elasticsearch 8 (es/start) on free
 loopback ports, then the Celery workers (one per queue), beat and Flower. Everything lives
-under the state folder: data, logs, the pids in stack.json, and dev.env, which the CLI and
-the workers read to find the services.
+under the state folder: data, logs, the pids in stack.json, the ports in ports.json and
+dev.env, which the CLI and the workers read to find the services.
+
+Each service keeps its port across restarts (ports.json outlives `dev down`): a worker that
+survived a crash of Redis or Elasticsearch finds them again at the address it knows, and
+`dev up` restarts only what is not running.
 """
 
 from __future__ import annotations
@@ -28,7 +32,9 @@ from worker.queue.services import beat_argv, flower_argv, worker_argv
 from worker.settings import PROJECT_ROOT, Settings
 
 ES_START = PROJECT_ROOT / "es" / "start"
-STOP_GRACE_S = 30.0
+STOP_GRACE_MARGIN_S = 15.0
+ROLES = {"redis": "broker", "elasticsearch": "search", "beat": "scheduler",
+         "flower": "monitor", "api": "api"}
 
 
 class StackError(RuntimeError):
@@ -63,6 +69,24 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def port_is_free(port: int) -> bool:
+    """True when nothing listens on ``port`` (connections in TIME_WAIT do not count)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def role_of(name: str) -> str:
+    """What a service is for: broker, search, worker:<queue>, scheduler, monitor, api."""
+    if name.startswith("worker-"):
+        return f"worker:{name.removeprefix('worker-')}"
+    return ROLES.get(name, name)
+
+
 class DevStack:
     """Starts, stops and reports the stack recorded under ``state_dir``."""
 
@@ -71,6 +95,7 @@ class DevStack:
         self.state = settings.state_dir.resolve()
         self.logs = self.state / "logs"
         self.record = self.state / "stack.json"
+        self.ports_file = self.state / "ports.json"
 
     # -- bookkeeping -------------------------------------------------------------------
     def services(self) -> dict[str, Service]:
@@ -79,6 +104,17 @@ class DevStack:
             return {}
         data = json.loads(self.record.read_text())
         return {name: Service(**svc) for name, svc in data.items()}
+
+    def port_for(self, name: str) -> int:
+        """The port ``name`` had before if it is still free, else a new one (recorded)."""
+        ports = json.loads(self.ports_file.read_text()) if self.ports_file.exists() else {}
+        port = ports.get(name)
+        if not isinstance(port, int) or not port_is_free(port):
+            port = free_port()
+            ports[name] = port
+            self.state.mkdir(parents=True, exist_ok=True)
+            self.ports_file.write_text(json.dumps(ports, indent=2, sort_keys=True))
+        return port
 
     def _save(self, services: dict[str, Service]) -> None:
         self.state.mkdir(parents=True, exist_ok=True)
@@ -128,18 +164,17 @@ class DevStack:
             for queue in QUEUES:
                 name = f"worker-{queue}"
                 if name not in services:
-                    processes = self.settings.nlp_concurrency if queue == NLP_QUEUE else 1
-                    services[name] = self._spawn(name, worker_argv(queue, processes), env, None)
+                    services[name] = self._start_worker(name, queue, env)
             if "beat" not in services:
                 schedule = str(self.state / "celerybeat-schedule")
                 services["beat"] = self._spawn("beat", beat_argv(schedule), env, None)
             if "flower" not in services:
-                port = free_port()
+                port = self.port_for("flower")
                 services["flower"] = self._spawn(
                     "flower", flower_argv(port, "127.0.0.1"), env, port, f"http://127.0.0.1:{port}"
                 )
             if "api" not in services:
-                port = free_port()
+                port = self.port_for("api")
                 argv = [sys.executable, "-m", "worker", "api", "--host", "127.0.0.1",
                         "--port", str(port)]
                 services["api"] = self._spawn("api", argv, env, port, f"http://127.0.0.1:{port}")
@@ -150,13 +185,24 @@ class DevStack:
         self._save(services)
         return services
 
+    def _start_worker(self, name: str, queue: str, env: dict[str, str]) -> Service:
+        """One Celery worker, its Prometheus endpoint on a port of its own."""
+        processes = self.settings.nlp_concurrency if queue == NLP_QUEUE else 1
+        port = self.port_for(name)
+        metrics_dir = self.state / "metrics" / name
+        metrics_dir.mkdir(parents=True, exist_ok=True)
+        worker_env = env | {"NEWSWORKER_METRICS_PORT": str(port),
+                            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+        return self._spawn(name, worker_argv(queue, processes), worker_env, port,
+                           f"http://127.0.0.1:{port}/metrics")
+
     def _start_redis(self, env: dict[str, str]) -> Service:
         server = shutil.which("redis-server") or "/usr/bin/redis-server"
         if not Path(server).exists():
             raise StackError("redis-server not found: install the Debian package redis-server")
         data = self.state / "redis"
         data.mkdir(parents=True, exist_ok=True)
-        port = free_port()
+        port = self.port_for("redis")
         argv = [
             server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data),
             "--appendonly", "yes", "--appendfsync", "everysec",
@@ -165,7 +211,7 @@ class DevStack:
         return self._spawn("redis", argv, env, port, f"redis://127.0.0.1:{port}/0")
 
     def _start_elasticsearch(self, env: dict[str, str]) -> Service:
-        port = free_port()
+        port = self.port_for("elasticsearch")
         argv = ["bash", str(ES_START), str(self.state / "elasticsearch"), str(port),
                 self.settings.dev_es_heap]
         return self._spawn("elasticsearch", argv, env, port, f"http://127.0.0.1:{port}")
@@ -192,27 +238,46 @@ class DevStack:
         order = [n for n in services if n not in ("redis", "elasticsearch")]
         order += [n for n in ("elasticsearch", "redis") if n in services]
         stopped = []
+        # Warm shutdown: a worker finishes its running task (at most the hard limit) and
+        # hands its prefetched and retry-waiting messages back to the broker.
+        grace_s = self.settings.task_time_limit_s + STOP_GRACE_MARGIN_S
         for name in order:
-            if _terminate(services[name]):
+            if _terminate(services[name], grace_s):
                 stopped.append(name)
         self.record.unlink(missing_ok=True)
         return stopped
 
     def status(self) -> list[dict[str, object]]:
-        """Each recorded service: running or not, pid, port, URL, log."""
-        return [
-            {**asdict(s), "running": s.running} for s in self.services().values()
-        ]
+        """Each recorded service: role, running or not, pid, port, URL, log; Redis and
+        Elasticsearch also whether they answer (a process can run and not answer)."""
+        rows: list[dict[str, object]] = []
+        for s in self.services().values():
+            row: dict[str, object] = {**asdict(s), "role": role_of(s.name), "running": s.running}
+            if s.name in ("redis", "elasticsearch") and s.url:
+                row["answering"] = s.running and _answers(s.name, s.url)
+            rows.append(row)
+        return rows
 
 
-def _terminate(service: Service) -> bool:
+def _answers(name: str, url: str) -> bool:
+    """True when the service at ``url`` answers a ping within a second or two."""
+    try:
+        if name == "redis":
+            return bool(redis.Redis.from_url(url, socket_connect_timeout=1,
+                                             socket_timeout=1).ping())
+        return bool(Elasticsearch(url, request_timeout=2).ping())
+    except Exception:
+        return False
+
+
+def _terminate(service: Service, grace_s: float) -> bool:
     if not service.running:
         return False
     try:
         os.killpg(service.pid, signal.SIGTERM)
     except ProcessLookupError:
         return False
-    deadline = time.monotonic() + STOP_GRACE_S
+    deadline = time.monotonic() + grace_s
     while service.running and time.monotonic() < deadline:
         time.sleep(0.2)
     if service.running:

@@ -34,6 +34,9 @@ class QuarantineEntry(BaseModel):
     raw: bytes | None = None
     record: dict[str, Any] | None = None
     quarantined_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    attempts: int = Field(1, ge=1, description="Times this item was quarantined (replays + 1).")
+    first_quarantined_at: datetime | None = Field(
+        None, description="When the item was first quarantined (before any replay).")
 
     @property
     def doc_id(self) -> str:
@@ -183,4 +186,5 @@ def quarantine_document(entry: QuarantineEntry) -> dict[str, Any]:
         doc["raw_base64"] = base64.b64encode(kept).decode("ascii")
         doc["raw_truncated"] = len(kept) < len(entry.raw)
     doc["job_id"] = entry.origin.job_id
+    doc["first_quarantined_at"] = doc["first_quarantined_at"] or doc["quarantined_at"]
     return doc

@@ -16,6 +16,7 @@ from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 from elasticsearch.serializer import OrjsonSerializer
 
 from worker.errors import TransientError
+from worker.index.connection import elasticsearch_client
 from worker.index.templates import load_template
 from worker.index.writes import (
     AliasView,
@@ -23,6 +24,7 @@ from worker.index.writes import (
     Current,
     Write,
     bulk_chunks,
+    bulk_error_reason,
     changed_since_read,
     newest_copies,
     planned_from_older,
@@ -61,9 +63,8 @@ class ElasticStore:
         self.settings = settings
         self.alias = settings.articles_alias
         self.quarantine_index = settings.quarantine_index
-        self.client = client or Elasticsearch(
-            settings.elasticsearch_url, request_timeout=settings.elasticsearch_timeout_s,
-            serializer=OrjsonSerializer(),  # bulk bodies are most of the index stage's CPU
+        self.client = client or elasticsearch_client(
+            settings, serializer=OrjsonSerializer(),  # bulk bodies: most of the index CPU
         )
 
     def ping(self) -> bool:
@@ -88,6 +89,8 @@ class ElasticStore:
                 )
             if not self.client.indices.exists(index=self.quarantine_index):
                 self._create_ignoring_race(self.quarantine_index)
+            else:  # made by an older version: add the fields its mapping lacks
+                self.put_quarantine_mapping()
 
     def articles_template(self) -> dict[str, Any]:
         """The articles template as configured now, for ``{alias}-*``.
@@ -210,7 +213,7 @@ class ElasticStore:
             elif error.get("type") in _MIGRATION_ERRORS:
                 outcome.retry[doc_id] = _MIGRATION_ERRORS[error["type"]]
             else:
-                reason = f"{error.get('type', status)}: {error.get('reason', '')}"
+                reason = bulk_error_reason(error, status)
                 target = outcome.retry if status in _RETRYABLE_STATUSES else outcome.rejected
                 target[doc_id] = reason
         return outcome
@@ -329,3 +332,66 @@ class ElasticStore:
         finally:
             if scroll_id:
                 self.client.clear_scroll(scroll_id=scroll_id)
+
+    def put_quarantine_mapping(self) -> None:
+        """Add the template's fields to an existing quarantine index (strict: an entry with a
+        field its mapping lacks is refused); adding fields is all a mapping update may do."""
+        template = load_template(self.settings.config_dir, "quarantine",
+                                 f"{self.quarantine_index}*")
+        with transient_errors():
+            self.client.indices.put_mapping(
+                index=self.quarantine_index,
+                properties=template["template"]["mappings"]["properties"],
+            )
+
+    def quarantine_entries(
+        self, *, stage: str | None = None, reason_code: str | None = None,
+        job_id: str | None = None, ids: list[str] | None = None, replayed: bool | None = None,
+        size: int = 50, with_raw: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Entries matching every filter given, newest first, each with its ``id``; the raw
+        bytes only when asked (a page of them can be large)."""
+        filters: list[dict[str, Any]] = [
+            {"term": {field: value}} for field, value in
+            (("stage", stage), ("reason_code", reason_code), ("job_id", job_id)) if value]
+        if ids:
+            filters.append({"ids": {"values": list(ids)}})
+        replay_mark = {"exists": {"field": "replayed_at"}}
+        query: dict[str, Any] = {"bool": {"filter": filters}}
+        if replayed is True:
+            filters.append(replay_mark)
+        elif replayed is False:
+            query["bool"]["must_not"] = [replay_mark]
+        with transient_errors():
+            try:
+                response = self.client.search(
+                    index=self.quarantine_index, query=query, size=size,
+                    sort=[{"quarantined_at": "desc"}],
+                    source_excludes=[] if with_raw else ["raw_base64"],
+                )
+            except NotFoundError:
+                return []
+        return [{"id": hit["_id"], **hit["_source"]} for hit in response["hits"]["hits"]]
+
+    def quarantine_entry(self, entry_id: str) -> dict[str, Any] | None:
+        """One entry with everything it keeps (raw bytes too), or None."""
+        with transient_errors():
+            try:
+                found = self.client.get(index=self.quarantine_index, id=entry_id)
+            except NotFoundError:
+                return None
+        return {"id": found["_id"], **found["_source"]}
+
+    def mark_replayed(self, replays: dict[str, int], job_id: str, at: str) -> list[str]:
+        """Note on each entry (id -> its replays so far, this one counted) that job ``job_id``
+        replayed it at ``at`` (ISO time); visible to the next search. Partial documents, not
+        scripts: a node may run without painless. Returns the ids that could not be marked."""
+        if not replays:
+            return []
+        operations: list[dict[str, Any]] = []
+        for entry_id, count in replays.items():
+            operations += [{"update": {"_index": self.quarantine_index, "_id": entry_id}},
+                           {"doc": {"replayed_at": at, "replay_job": job_id, "replays": count}}]
+        with transient_errors():
+            response = self.client.bulk(operations=operations, refresh=True)
+        return [i["update"]["_id"] for i in response["items"] if i["update"]["status"] >= 300]

@@ -158,3 +158,22 @@ def bulk_chunks(
     if current:
         chunks.append(current)
     return chunks
+
+
+REASON_PART_CHARS = 400
+
+
+def bulk_error_reason(error: dict[str, Any], status: int) -> str:
+    """A refused bulk item's reason with its causes, each cut short: Elasticsearch quotes
+    the refused value itself ("Preview of field's value"), which may be megabytes."""
+    if not error:
+        return f"refused with HTTP {status}"
+    parts = []
+    cause: dict[str, Any] | None = error
+    while cause and len(parts) < 4:
+        text = str(cause.get("reason", ""))
+        if len(text) > REASON_PART_CHARS:
+            text = text[:REASON_PART_CHARS] + f"… ({len(text):,} characters)"
+        parts.append(f"{cause.get('type', status)}: {text}")
+        cause = cause.get("caused_by")
+    return "; caused by ".join(parts)

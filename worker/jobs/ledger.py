@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import redis
 
@@ -144,14 +144,19 @@ class JobLedger:
             waiting=_waiting(self.r.hget(WAITING_KEY, job_id)),
         )
 
-    def wait(self, job_id: str, timeout_s: float, poll_s: float = 0.25) -> JobSummary:
-        """The job's summary once nothing of it is queued, or when ``timeout_s`` has passed."""
+    def wait(self, job_id: str, timeout_s: float, poll_s: float = 0.25,
+             on_poll: Callable[[JobSummary], None] | None = None) -> JobSummary:
+        """The job's summary once nothing of it is queued, or when ``timeout_s`` has passed;
+        ``on_poll`` sees every summary read on the way (a progress display)."""
         summary = self.summary(job_id)
         deadline = time.monotonic() + timeout_s
-        while not summary.done and time.monotonic() < deadline:
+        while True:
+            if on_poll is not None:
+                on_poll(summary)
+            if summary.done or time.monotonic() >= deadline:
+                return summary
             time.sleep(poll_s)
             summary = self.summary(job_id)
-        return summary
 
 
 def _text(value: bytes | str) -> str:

@@ -13,6 +13,7 @@ from worker.feeds.fulltext import apply_page
 from worker.feeds.poll import feed_origin, needs_fulltext, poll_feed
 from worker.jobs.keys import envelopes_for
 from worker.jobs.submit import open_feed_poll
+from worker.metrics.counting import count_feed_error, count_parsed
 from worker.pipeline.messages import ArticleEnvelope, FeedPollRequest, SourceItem
 from worker.pipeline.ports import FeedStateStore, Fetch
 from worker.pipeline.stages import Stages
@@ -60,6 +61,7 @@ class FeedStages:
             )
             self.feeds.save_state(cfg.feed_id, outcome.state)
             if outcome.error is not None:
+                count_feed_error(outcome.error)
                 if outcome.rejected_body is not None:
                     item = SourceItem.from_bytes(job_id, source_key, feed_origin(cfg, job_id),
                                                  outcome.rejected_body)
@@ -78,12 +80,14 @@ class FeedStages:
                 else:
                     self.stages.quarantine.articles([env], _no_text(), stage="feed")
             self.stages.send_to_nlp(direct)
+            count_parsed("feed", len(envelopes))
             self.feeds.mark_seen(cfg.feed_id, outcome.fingerprints)
         finally:
             self.feeds.release(cfg.feed_id)
 
     def give_up_poll(self, request: FeedPollRequest, exc: BaseException) -> None:
         """A poll that keeps failing: the source counts as failed, the lease is freed."""
+        count_feed_error(exc)
         self.stages.ledger.source_failed(request.job_id, request.source_key, str(exc))
         self.feeds.release(request.feed.feed_id)
 

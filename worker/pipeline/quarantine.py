@@ -19,6 +19,8 @@ import structlog
 from worker.errors import NoArticlesError, QuarantineError
 from worker.index.documents import QuarantineEntry, quarantine_document
 from worker.jobs.keys import bad_records_rest_key, record_error_key
+from worker.jobs.lineage import lineage_of
+from worker.metrics.counting import count_quarantined
 from worker.pipeline.messages import ArticleEnvelope, SourceItem
 from worker.pipeline.ports import Ledger, Store
 from worker.record import Origin
@@ -114,7 +116,9 @@ class Quarantine:
         entry = _entry(item.key, stage, exc, item.origin)
         entry.raw = item.content() if item.content_b64 is not None else None
         entry.record = detail
-        self.store.put_quarantine({entry.doc_id: quarantine_document(entry)})
+        document = quarantine_document(entry)
+        self.store.put_quarantine({entry.doc_id: document})
+        count_quarantined([document])
         self.ledger.source_quarantined(item.job_id, item.key)
         log.warning("quarantined", stage=stage, origin=item.origin.location, reason=str(exc))
 
@@ -139,6 +143,7 @@ class Quarantine:
             entry.record = plan.rest.as_record()
             documents[entry.doc_id] = quarantine_document(entry)
         self.store.put_quarantine(documents)
+        count_quarantined(documents.values())
         self.ledger.record(item.job_id, dict.fromkeys(plan.keys, "quarantined"))
         log.warning("quarantined records", origin=item.origin.location, count=len(plan.each),
                     summarised=plan.rest.count if plan.rest else 0)
@@ -148,10 +153,13 @@ class Quarantine:
         """Keep refused articles (whole records) and count them as quarantined."""
         documents = {}
         for env in envelopes:
-            entry = _entry(env.ledger_key, stage, exc, env.article.origin)
+            # Listed under the job that counts it (the ledger's), whatever the record says.
+            origin = env.article.origin.model_copy(update={"job_id": env.job_id})
+            entry = _entry(env.ledger_key, stage, exc, origin)
             entry.record = env.article.model_dump(mode="json")
             documents[entry.doc_id] = quarantine_document(entry)
         self.store.put_quarantine(documents)
+        count_quarantined(documents.values())
         for env in envelopes:
             self.ledger.record(env.job_id, {env.ledger_key: "quarantined"})
             log.warning("quarantined", stage=stage, origin=env.article.origin.location,
@@ -174,9 +182,12 @@ def _excerpt(raw: bytes | None) -> str | None:
 
 def _entry(item_key: str, stage: str, exc: BaseException, origin: Origin) -> QuarantineEntry:
     code = exc.reason_code if isinstance(exc, QuarantineError) else "internal_error"
+    earlier = lineage_of(item_key)  # a replayed item failing again: one more attempt
     return QuarantineEntry.model_validate(
         {
             "item_key": item_key, "stage": stage, "reason": str(exc) or type(exc).__name__,
             "reason_code": code, "error_class": type(exc).__name__, "origin": origin,
+            "attempts": earlier.attempts + 1 if earlier else 1,
+            "first_quarantined_at": earlier.first_quarantined_at if earlier else None,
         }
     )

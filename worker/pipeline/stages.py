@@ -8,6 +8,7 @@ here so that one bad article never sinks a batch.
 from __future__ import annotations
 
 import functools
+import time
 from typing import Any
 
 import structlog
@@ -20,6 +21,7 @@ from worker.index.layout import IndexLayout, load_layout
 from worker.index.writes import Write
 from worker.jobs.keys import envelopes_for
 from worker.jobs.summary import Outcome
+from worker.metrics.counting import count_nlp_batch, count_parsed, count_written
 from worker.pipeline.messages import ArticleEnvelope, SourceItem
 from worker.pipeline.ports import Enricher, Ledger, Outbox, Store
 from worker.pipeline.quarantine import Quarantine, plan_bad_records
@@ -94,11 +96,14 @@ class Stages:
         if errors:
             self.quarantine.records(item, plan)
         self.send_to_nlp(envelopes)
+        count_parsed(item.origin.kind, len(envelopes))
         return len(envelopes)
 
     def handle_enrich(self, envelopes: list[ArticleEnvelope]) -> None:
         """Enrich the batch; an article that fails is quarantined, the rest go on."""
+        started = time.perf_counter()
         results = self.enricher.enrich_many([env.article for env in envelopes])
+        count_nlp_batch(results, time.perf_counter() - started)
         enriched: list[ArticleEnvelope] = []
         for envelope, result in zip(envelopes, results, strict=True):
             if isinstance(result, Exception):
@@ -143,6 +148,7 @@ class Stages:
             )
         for job_id, outcomes in results.items():
             self.ledger.record(job_id, outcomes)
+            count_written(outcomes.values())
         log.info("indexed", written=len(outcome.written), rejected=len(outcome.rejected),
                  retry=len(outcome.retry))
         return [env for doc_id in outcome.retry for env in by_id[doc_id]]

@@ -7,6 +7,7 @@ before it has written the addresses it picked) uses celery_config.make_app inste
 from __future__ import annotations
 
 from worker.logs import configure_logging
+from worker.queue import safety  # noqa: F401  (refuses unsafe settings at worker start)
 from worker.queue.celery_config import make_app
 from worker.settings import get_settings
 

@@ -18,10 +18,12 @@ from worker.http.client import FetchPolicy, fetch
 from worker.http.robots import page_fetch
 from worker.index.store import ElasticStore
 from worker.jobs.ledger import JobLedger
+from worker.metrics.celery_hooks import use_queue_depths
 from worker.pipeline.feed_stages import FeedStages
 from worker.pipeline.messages import (
     FeedPollRequest,
     SourceItem,
+    dump_envelopes,
     load_envelope,
     load_envelopes,
     payload_job_ids,
@@ -29,9 +31,13 @@ from worker.pipeline.messages import (
 from worker.pipeline.stages import Stages
 from worker.queue import names
 from worker.queue.app import app
-from worker.queue.decorator import AnyTask, Body, OnGiveUp, pipeline_task
+from worker.queue.decorator import AnyTask, Body, OnGiveUp, TaskPolicy, pipeline_task
+from worker.queue.deliveries import DeliveryCounter
+from worker.queue.depth import queue_depths
 from worker.queue.outbox import CeleryOutbox
 from worker.settings import get_settings
+
+use_queue_depths(queue_depths)  # the metrics endpoint's queue gauge asks the broker
 
 
 @functools.cache
@@ -82,10 +88,28 @@ def _note_recovered(payload: Any) -> None:
     _ledger().clear_waiting(payload_job_ids(payload))
 
 
-def _task(name: str, queue: str, on_give_up: OnGiveUp) -> Callable[[Body], AnyTask]:
-    return pipeline_task(app, name, queue, on_give_up=on_give_up, on_retry=_reset_adapters,
-                         on_waiting=_note_waiting, on_recovered=_note_recovered,
-                         backoff_cap_s=lambda: get_settings().retry_backoff_max_s)
+@functools.cache
+def _deliveries() -> DeliveryCounter:
+    return DeliveryCounter.from_url(get_settings().redis_url)
+
+
+POLICY = TaskPolicy(
+    backoff_cap_s=lambda: get_settings().retry_backoff_max_s,
+    retry_after_cap_s=lambda: get_settings().retry_after_max_s,
+    max_deliveries=lambda: get_settings().max_deliveries,
+    delivered=lambda key: _deliveries().delivered(key),
+    finished=lambda key: _deliveries().finished(key),
+    on_retry=_reset_adapters, on_waiting=_note_waiting, on_recovered=_note_recovered,
+)
+
+
+def _one_per_article(payload: str | list[dict[str, Any]]) -> list[Any]:
+    return [dump_envelopes([envelope]) for envelope in load_envelopes(payload)]
+
+
+def _task(name: str, queue: str, on_give_up: OnGiveUp,
+          split: Callable[[Any], list[Any]] | None = None) -> Callable[[Body], AnyTask]:
+    return pipeline_task(app, name, queue, on_give_up=on_give_up, policy=POLICY, split=split)
 
 
 def _give_up_articles(stage: str) -> OnGiveUp:
@@ -113,13 +137,13 @@ def parse_source(payload: dict[str, Any]) -> None:
     stages().handle_source(SourceItem.model_validate(payload))
 
 
-@_task(names.ENRICH_ARTICLES, names.NLP_QUEUE, _give_up_articles("enrich"))
+@_task(names.ENRICH_ARTICLES, names.NLP_QUEUE, _give_up_articles("enrich"), _one_per_article)
 def enrich_articles(payload: str | list[dict[str, Any]]) -> None:
     """Language and entities for a batch, then on to indexing."""
     stages().handle_enrich(load_envelopes(payload))
 
 
-@_task(names.INDEX_ARTICLES, names.INDEX_QUEUE, _give_up_articles("index"))
+@_task(names.INDEX_ARTICLES, names.INDEX_QUEUE, _give_up_articles("index"), _one_per_article)
 def index_articles(payload: str | list[dict[str, Any]]) -> None:
     """Bulk-index a batch; items Elasticsearch asks us to retry go back on the queue."""
     stages().index_and_requeue(load_envelopes(payload))
