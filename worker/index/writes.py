@@ -168,7 +168,7 @@ def bulk_error_reason(error: dict[str, Any], status: int) -> str:
     the refused value itself ("Preview of field's value"), which may be megabytes."""
     if not error:
         return f"refused with HTTP {status}"
-    parts = []
+    parts: list[str] = []
     cause: dict[str, Any] | None = error
     while cause and len(parts) < 4:
         text = str(cause.get("reason", ""))
