@@ -147,5 +147,10 @@ class _RecordingOutbox:
         self.sent_at[item.key] = time.time()
         self.outbox.parse(item)
 
+    def parse_group(self, items: list[SourceItem]) -> None:
+        for item in items:
+            self.sent_at[item.key] = time.time()
+        self.outbox.parse_group(items)
+
     def __getattr__(self, name: str) -> Callable[..., None]:
         return getattr(self.outbox, name)  # type: ignore[no-any-return]

@@ -104,8 +104,14 @@ class FakeOutbox:
     fulltexts: list[ArticleEnvelope] = field(default_factory=list)
     polls: list[FeedPollRequest] = field(default_factory=list)
 
+    groups: list[list[SourceItem]] = field(default_factory=list)
+
     def parse(self, item: SourceItem) -> None:
         self.parsed.append(item)
+
+    def parse_group(self, items: list[SourceItem]) -> None:
+        self.groups.append(items)
+        self.parsed.extend(items)
 
     def enrich(self, batch: list[ArticleEnvelope]) -> None:
         self.enriched.append(batch)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -11,7 +12,7 @@ from worker.errors import NotTextError, TransientError
 from worker.feeds.config import FeedConfig
 from worker.http import FetchResult, HttpStatusError, UpstreamError
 from worker.jobs.keys import envelopes_for
-from worker.jobs.submit import feed_poll_request
+from worker.jobs.submit import GROUP_BYTES, SourceGroups, feed_poll_request, start_ingest
 from worker.pipeline.feed_stages import FeedStages
 from worker.pipeline.messages import ArticleEnvelope, SourceItem
 from worker.pipeline.stages import Stages
@@ -203,3 +204,33 @@ def test_fulltext_replaces_the_summary_with_the_page_text() -> None:
     stages.handle_fulltext(env)
     [[sent]] = outbox.enriched
     assert "Paragraph 7" in sent.article.body and sent.article.summary == env.article.body
+
+
+def test_one_article_files_are_parsed_together_and_fill_nlp_batches(tmp_path: Path) -> None:
+    """A folder of one-article files: one parse task and full NLP batches, not one per file."""
+    for n in range(5):
+        (tmp_path / f"story_{n}.txt").write_text(f"Title {n}\n\nHarbour story number {n}.\n")
+    (tmp_path / "broken.json").write_text("{broken")
+    stages, store, ledger, outbox = make_stages()
+    job = start_ingest([str(tmp_path)], SETTINGS.model_copy(update={"batch_size": 3}),
+                       ledger, outbox, {})
+    assert [len(g) for g in outbox.groups] == [3, 3]  # six files, batch_size 3
+    for group in outbox.groups:
+        stages.handle_sources(group)
+    # broken.json + two stories, then three stories: NLP batches of the stages' batch_size 2
+    assert [len(b) for b in outbox.enriched] == [2, 2, 1]
+    assert ledger.counts() == {"quarantined": 1} and len(ledger.articles) == 6
+    assert all(state in ("parsed", "quarantined") for state in ledger.sources.values())
+    assert {e.job_id for b in outbox.enriched for e in b} == {job}
+    [entry] = store.quarantined.values()
+    assert entry["origin"]["location"].endswith("broken.json")
+
+
+def test_source_groups_close_on_file_count_and_on_bytes() -> None:
+    groups = SourceGroups(files=2)
+    small = jsonl('{"title": "T", "body": "B", "url": "https://e.org/1"}')
+    big = SourceItem.from_bytes("j", "j:1", ORIGIN, b"x" * (GROUP_BYTES // 2))
+    assert groups.add(small) is None and groups.add(small) is None
+    assert groups.add(big) == [small, small]  # two files: full
+    assert groups.add(big) == [big]  # would pass GROUP_BYTES (base64 is 4/3 the size)
+    assert groups.rest() == [big] and groups.rest() == []

@@ -38,6 +38,35 @@ def source_item(job_id: str, key: str, path: Path, settings: Settings) -> Source
     return SourceItem.from_bytes(job_id, key, origin, path.read_bytes())
 
 
+GROUP_BYTES = 4 * 1024 * 1024  # of file content in one parse message, at most
+
+
+class SourceGroups:
+    """Consecutive seed files gathered into parse messages of up to ``files`` files and
+    ``GROUP_BYTES`` of content: a folder of one-article files then feeds NLP full batches
+    (one parse task, one NLP batch and one bulk per group instead of per file)."""
+
+    def __init__(self, files: int) -> None:
+        self.files = max(1, files)
+        self.items: list[SourceItem] = []
+        self.size = 0
+
+    def add(self, item: SourceItem) -> list[SourceItem] | None:
+        """Take ``item``; returns the group it closed, if any, to send now."""
+        size = len(item.content_b64 or "")
+        closed = None
+        if self.items and (len(self.items) >= self.files or self.size + size > GROUP_BYTES):
+            closed = self.rest()
+        self.items.append(item)
+        self.size += size
+        return closed
+
+    def rest(self) -> list[SourceItem]:
+        """The group being filled (emptied)."""
+        items, self.items, self.size = self.items, [], 0
+        return items
+
+
 def feed_poll_request(cfg: FeedConfig, job_id: str) -> FeedPollRequest:
     """The message for one poll of ``cfg`` counted in ``job_id``."""
     return FeedPollRequest(job_id=job_id, source_key=feed_source_key(job_id, cfg.feed_id),
@@ -93,13 +122,16 @@ def start_ingest(targets: Sequence[str], settings: Settings, ledger: Ledger, out
     polls = [feed_poll_request(known_feeds.get(feed_id(t)) or FeedConfig(url=t, added_by="cli"),
                                job_id) for t in targets if is_url(t)]
     ledger.open_job(job_id, keys + [p.source_key for p in polls])
+    group = SourceGroups(settings.batch_size)
     for key, path in zip(keys, files, strict=True):
         try:
             item = source_item(job_id, key, path, settings)
         except OSError as exc:
             ledger.source_failed(job_id, key, f"cannot read {path}: {exc.strerror or exc}")
             continue
-        outbox.parse(item)
+        if full := group.add(item):
+            outbox.parse_group(full)
+    outbox.parse_group(group.rest())
     for poll in polls:
         outbox.poll(poll)
     return job_id

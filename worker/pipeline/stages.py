@@ -81,23 +81,35 @@ class Stages:
 
     def handle_source(self, item: SourceItem) -> int:
         """Parse a source and hand its articles on in batches; bad input is quarantined."""
+        return self.handle_sources([item])
+
+    def handle_sources(self, items: list[SourceItem]) -> int:
+        """Parse sources and hand all their articles on together, so that many one-article
+        files still make full NLP batches; each bad source is quarantined on its own."""
+        envelopes: list[ArticleEnvelope] = []
+        for item in items:
+            envelopes += self._registered(item)
+        self.send_to_nlp(envelopes)
+        return len(envelopes)
+
+    def _registered(self, item: SourceItem) -> list[ArticleEnvelope]:
+        """One source's articles, counted in the ledger; its bad records quarantined."""
         try:
             envelopes, errors = parse_source(item, self.settings)
         except QuarantineError as exc:
             self.quarantine.source(item, exc, stage="parse")
-            return 0
+            return []
         if not envelopes:  # only bad records (a file yielding nothing at all raised above)
             self.quarantine.bad_file(item, errors)
-            return 0
+            return []
         plan = plan_bad_records(item.key, errors, self.settings.max_bad_records)
         self.ledger.register_articles(
             item.job_id, item.key, [e.ledger_key for e in envelopes] + plan.keys
         )
         if errors:
             self.quarantine.records(item, plan)
-        self.send_to_nlp(envelopes)
         count_parsed(item.origin.kind, len(envelopes))
-        return len(envelopes)
+        return envelopes
 
     def handle_enrich(self, envelopes: list[ArticleEnvelope]) -> None:
         """Enrich the batch; an article that fails is quarantined, the rest go on."""

@@ -36,6 +36,13 @@ class CeleryOutbox:
         """A seed file to parse."""
         self._send(PARSE_SOURCE, FETCH_QUEUE, item.model_dump(mode="json"))
 
+    def parse_group(self, items: list[SourceItem]) -> None:
+        """Small seed files parsed by one task, so that their articles share NLP batches."""
+        if len(items) == 1:
+            self.parse(items[0])
+        elif items:
+            self._send(PARSE_SOURCE, FETCH_QUEUE, [i.model_dump(mode="json") for i in items])
+
     def enrich(self, batch: list[ArticleEnvelope]) -> None:
         """A batch of articles for NLP."""
         self._send(ENRICH_ARTICLES, NLP_QUEUE, dump_envelopes(batch))

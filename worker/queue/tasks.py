@@ -119,8 +119,18 @@ def _give_up_articles(stage: str) -> OnGiveUp:
     return give_up
 
 
-def _give_up_source(payload: dict[str, Any], exc: BaseException) -> None:
-    stages().quarantine.source(SourceItem.model_validate(payload), exc, stage="parse")
+def _source_items(payload: dict[str, Any] | list[dict[str, Any]]) -> list[SourceItem]:
+    return [SourceItem.model_validate(p) for p in (payload if isinstance(payload, list)
+                                                   else [payload])]
+
+
+def _one_per_source(payload: dict[str, Any] | list[dict[str, Any]]) -> list[Any]:
+    return payload if isinstance(payload, list) else [payload]
+
+
+def _give_up_source(payload: dict[str, Any] | list[dict[str, Any]], exc: BaseException) -> None:
+    for item in _source_items(payload):
+        stages().quarantine.source(item, exc, stage="parse")
 
 
 def _give_up_fulltext(payload: str | dict[str, Any], exc: BaseException) -> None:
@@ -131,10 +141,10 @@ def _give_up_poll(payload: dict[str, Any], exc: BaseException) -> None:
     feed_stages().give_up_poll(FeedPollRequest.model_validate(payload), exc)
 
 
-@_task(names.PARSE_SOURCE, names.FETCH_QUEUE, _give_up_source)
-def parse_source(payload: dict[str, Any]) -> None:
-    """Parse one seed file into articles and send them to NLP."""
-    stages().handle_source(SourceItem.model_validate(payload))
+@_task(names.PARSE_SOURCE, names.FETCH_QUEUE, _give_up_source, _one_per_source)
+def parse_source(payload: dict[str, Any] | list[dict[str, Any]]) -> None:
+    """Parse a seed file (or a group of small ones) into articles and send them to NLP."""
+    stages().handle_sources(_source_items(payload))
 
 
 @_task(names.ENRICH_ARTICLES, names.NLP_QUEUE, _give_up_articles("enrich"), _one_per_article)
