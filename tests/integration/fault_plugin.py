@@ -3,8 +3,8 @@ NEWSWORKER_WORKER_PLUGINS (never in a deployment).
 
 While the file named by NEWSWORKER_TEST_POISON_FILE exists, an NLP batch holding an article
 whose body contains POISON_MARKER kills its own process with SIGKILL, as a segfault in native
-code or the OOM killer would; NEWSWORKER_TEST_ENRICH_DELAY_S slows every batch down so that a
-test can strike mid-run.
+code or the OOM killer would; NEWSWORKER_TEST_ENRICH_DELAY_S (seconds per article) slows the
+NLP stage down so that a test can strike mid-run, whatever the batch size.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def _enrich_many(self: Enricher, articles: list[Article]) -> list[Article | Exce
         os.kill(os.getpid(), signal.SIGKILL)
     delay = float(os.environ.get("NEWSWORKER_TEST_ENRICH_DELAY_S", "0"))
     if delay:
-        time.sleep(delay)
+        time.sleep(delay * len(articles))
     return _real_enrich_many(self, articles)
 
 

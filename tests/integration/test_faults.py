@@ -57,7 +57,7 @@ def faults(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "NEWSWORKER_RETRY_AFTER_MAX_S": "10",
         "NEWSWORKER_WORKER_PLUGINS": "tests.integration.fault_plugin",
         "NEWSWORKER_TEST_POISON_FILE": str(state / "poison-on"),
-        "NEWSWORKER_TEST_ENRICH_DELAY_S": "0.4",
+        "NEWSWORKER_TEST_ENRICH_DELAY_S": "0.3",  # per article
     }
     s = Stack(env)
     s.up()
