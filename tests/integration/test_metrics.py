@@ -81,9 +81,9 @@ def test_endpoints_count_a_known_ingest(stack: Stack, tmp_path: Path) -> None:
     assert change("worker-nlp", "newsworker_nlp_seconds_total") > 0
     assert total(after["worker-nlp"], "newsworker_nlp_last_batch_words_per_second") > 0
 
-    # One task per file on the fetch queue; at least one batch through NLP and indexing.
+    # The four small files parsed by one task; at least one batch through NLP and indexing.
     assert change("worker-fetch", "newsworker_task_duration_seconds_count",
-                  task="newsworker.parse_source") >= 4
+                  task="newsworker.parse_source") == 1
     assert change("worker-nlp", "newsworker_task_duration_seconds_count",
                   task="newsworker.enrich_articles") >= 1
     assert change("worker-index", "newsworker_task_duration_seconds_count",
