@@ -92,9 +92,15 @@ class Settings(BaseSettings):
     worker_max_memory_per_child_kib: int = Field(
         2 * 1024 * 1024, ge=1024, description="Recycle a worker process above this RSS (KiB)."
     )
+    worker_gc_threshold: int = Field(
+        50_000, ge=0, description="Gen-0 garbage-collector threshold of worker processes, "
+        "whose start-up objects are frozen out of collections (0: CPython's default, 700).")
     nlp_concurrency: int = Field(
         1, ge=1, le=64, description="Processes of the dev stack's NLP worker (compose: replicas)."
     )
+    index_concurrency: int = Field(
+        2, ge=1, le=64, description="Processes of the index worker: one prepares a batch while "
+        "Elasticsearch writes another's.")
 
     allow_private_networks: bool = Field(
         False, description="Let fetches reach loopback/private addresses (tests, intranets)."

@@ -52,13 +52,17 @@ class Stack:
         return str(next(r["url"] for r in rows if r["name"] == service))
 
 
+    def es_url(self) -> str:
+        """The stack's Elasticsearch address, as `dev up` recorded it."""
+        env = (Path(self.env["NEWSWORKER_STATE_DIR"]) / "dev.env").read_text().splitlines()
+        return next(line.split("=", 1)[1] for line in env
+                    if line.startswith("NEWSWORKER_ELASTICSEARCH_URL="))
+
     def es(self) -> Any:
-        """An Elasticsearch client on the stack's node (the address `dev up` recorded)."""
+        """An Elasticsearch client on the stack's node."""
         from elasticsearch import Elasticsearch
 
-        env = (Path(self.env["NEWSWORKER_STATE_DIR"]) / "dev.env").read_text().splitlines()
-        return Elasticsearch(next(line.split("=", 1)[1] for line in env
-                                  if line.startswith("NEWSWORKER_ELASTICSEARCH_URL=")))
+        return Elasticsearch(self.es_url())
 
     def up(self) -> None:
         """`dev up`, or fail the tests with the services' last log lines."""

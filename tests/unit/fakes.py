@@ -35,7 +35,8 @@ class FakeStore:
             for shared, i in sharing[:size]:
                 if shared:
                     found.setdefault(i, {"id": i, "story_id": self.docs[i].get("story_id"),
-                                         "minhash": self.docs[i]["minhash"]})
+                                         "minhash": self.docs[i]["minhash"],
+                                         "minhash_bands": self.docs[i]["minhash_bands"]})
         return list(found.values())
 
     def bulk_write(self, writes: list[Write]) -> BulkOutcome:

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from tests.unit.test_kibana_objects import FakeKibana, serve_fake_kibana
-from worker.queue.names import QUEUES
+from worker.queue.names import INDEX_QUEUE, QUEUES
 from worker.queue.services import beat_argv, flower_argv, worker_argv
 from worker.settings import ENV_PREFIX, PROJECT_ROOT, Settings
 
@@ -28,9 +28,11 @@ def _seconds(value: str) -> int:
 
 
 def test_every_stage_queue_has_a_worker_service_running_the_real_command() -> None:
+    # The index worker runs as many processes as the dev stack's (one writes while one plans).
+    processes = {INDEX_QUEUE: Settings.model_fields["index_concurrency"].default}
     for queue in QUEUES:
         service = SERVICES[f"worker-{queue}"]
-        assert service["command"] == worker_argv(queue)
+        assert service["command"] == worker_argv(queue, processes.get(queue, 1))
         assert "healthcheck" in service
         assert f"{queue}@" in service["healthcheck"]["test"][1]
         # Scalable: no fixed container name.

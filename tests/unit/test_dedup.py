@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import pytest
+
 from tests.unit.shipped_config import LAYOUT, TABLES
-from worker.index.dedup import best_near_duplicate, fingerprint, merge_origins, similarity
+from worker.index.dedup import (
+    CandidatePool,
+    best_near_duplicate,
+    fingerprint,
+    merge_origins,
+    similarity,
+    word_hashes,
+)
 from worker.index.documents import article_document, plan_write
 from worker.record import Article, Origin
 
@@ -64,3 +74,26 @@ def test_plan_edited_article_is_a_new_version_of_the_same_document() -> None:
 def test_merge_origins_keeps_each_once_in_order() -> None:
     a, b = {"kind": "seed", "location": "/a"}, {"kind": "feed", "location": "http://f"}
     assert merge_origins([a], [b, a]) == [a, b]
+
+
+def test_words_are_hashed_as_regex_words_in_every_script() -> None:
+    text = ("Kapolri Jenderal Listyo di İstanbul, naïve café_au_lait 3,14 — Привет, мир! "
+            "東京 ذهب الوزير Straße STRASSE Kapolri")
+    words = re.findall(r"\w+", text.casefold())
+    hashes = word_hashes(text).tolist()
+    assert len(hashes) == len(words)
+    by_word = dict(zip(words, hashes, strict=True))
+    assert [by_word[w] for w in words] == hashes  # one word, one hash, wherever it stands
+    assert len(set(by_word.values())) == len(by_word)  # and distinct words differ
+    assert word_hashes(" ,.;- ").size == 0
+
+
+def test_a_new_document_is_compared_with_those_sharing_a_band() -> None:
+    a = fingerprint(TITLE, BODY)
+    edited = fingerprint(TITLE, BODY.replace("hari Minggu", "hari Senin"))
+    pool = CandidatePool([{"id": "t1", "story_id": "t0", "minhash": list(a.minhash),
+                           "minhash_bands": list(a.bands)}])
+    assert pool.best(edited.minhash, edited.bands) == ("t1", "t0", pytest.approx(
+        similarity(a.minhash, edited.minhash)))
+    # The same signature under bands it does not share is never looked at.
+    assert pool.best(edited.minhash, ["m3:0:none"]) is None

@@ -156,3 +156,18 @@ def test_an_unreachable_cluster_names_every_node_without_passwords() -> None:
     message = service_error_message(EsConnectionError("refused"), s) or ""
     assert message.startswith("cannot reach Elasticsearch at https://es1:9200, https://es2:9200 ")
     assert "s3cret" not in message
+
+
+def test_bulk_bodies_are_ndjson_written_by_orjson() -> None:
+    from datetime import UTC, datetime
+
+    from worker.index.store import ElasticStore, OrjsonNdjsonSerializer
+
+    store = ElasticStore(settings(elasticsearch_url="http://127.0.0.1:9"))
+    serializer = store.client.transport.serializers.get_serializer("application/x-ndjson")
+    assert isinstance(serializer, OrjsonNdjsonSerializer)
+    when = datetime(2026, 12, 3, 14, 0, tzinfo=UTC)
+    body = serializer.dumps([{"create": {"_id": "u1"}}, {"title": "Jakarta — banjir", "at": when}])
+    assert body == ('{"create":{"_id":"u1"}}\n{"title":"Jakarta — banjir",'
+                    '"at":"2026-12-03T14:00:00+00:00"}\n').encode()
+    assert serializer.loads(body)[1]["title"] == "Jakarta — banjir"

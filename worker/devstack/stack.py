@@ -27,7 +27,7 @@ from pathlib import Path
 import redis
 from elasticsearch import Elasticsearch
 
-from worker.queue.names import NLP_QUEUE, QUEUES
+from worker.queue.names import INDEX_QUEUE, NLP_QUEUE, QUEUES
 from worker.queue.services import beat_argv, flower_argv, worker_argv
 from worker.settings import PROJECT_ROOT, Settings
 
@@ -187,7 +187,8 @@ class DevStack:
 
     def _start_worker(self, name: str, queue: str, env: dict[str, str]) -> Service:
         """One Celery worker, its Prometheus endpoint on a port of its own."""
-        processes = self.settings.nlp_concurrency if queue == NLP_QUEUE else 1
+        processes = {NLP_QUEUE: self.settings.nlp_concurrency,
+                     INDEX_QUEUE: self.settings.index_concurrency}.get(queue, 1)
         port = self.port_for(name)
         metrics_dir = self.state / "metrics" / name
         metrics_dir.mkdir(parents=True, exist_ok=True)

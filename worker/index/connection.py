@@ -104,7 +104,7 @@ def _secret(value: Any) -> str | None:
 def elasticsearch_client(settings: Settings, *, request_timeout: float | None = None,
                          **extra: Any) -> Elasticsearch:
     """A client for the configured nodes (failing over between them); ``extra`` goes to the
-    constructor as it is (a serializer)."""
+    constructor as it is (serializers)."""
     options = client_options(settings)
     if request_timeout is not None:
         options["request_timeout"] = request_timeout

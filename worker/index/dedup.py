@@ -7,9 +7,9 @@ of the signature are indexed as keywords, so candidates are found with one terms
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import re
-import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,7 @@ NUM_PERM = 64
 BANDS = 16
 ROWS = NUM_PERM // BANDS
 # Bands name the signature scheme, so signatures of another scheme never match by chance.
-SCHEME = "m2"
+SCHEME = "m3"
 _MASK32 = np.uint64((1 << 32) - 1)
 _SHIFT32 = np.uint64(32)
 # Multiply-shift hashing (odd multiplier, top 32 bits of the 64-bit product): one universal
@@ -33,7 +33,10 @@ _PERM_B = _rng.randint(0, 2**63, size=NUM_PERM, dtype=np.uint64)[:, None]
 NEAR_DUPLICATE_THRESHOLD = 0.8
 # Texts with fewer shingles than this are too short to call near-duplicates safely.
 MIN_SHINGLES = 20
-_WORD = re.compile(r"\w+", re.UNICODE)
+_CODE_POINTS = 0x110000
+_ONE = np.uint64(1)  # added to each code point, so that no character hashes to zero
+_BASE = 0x100000001B3  # odd, hence invertible modulo 2**64
+_BASE_INVERSE = pow(_BASE, -1, 2**64)
 
 
 @dataclass(frozen=True)
@@ -50,16 +53,53 @@ def content_hash(title: str, body: str) -> str:
     return hashlib.sha256(normalise_text(f"{title}\n{body}").encode()).hexdigest()
 
 
+@functools.cache
+def _word_characters() -> np.ndarray:
+    """Per code point, whether it belongs to a word as ``\\w`` means it: alphanumeric or
+    an underscore (1.1 MB, built once per process in about a tenth of a second)."""
+    table = np.fromiter((chr(c).isalnum() for c in range(_CODE_POINTS)), dtype=bool,
+                        count=_CODE_POINTS)
+    table[ord("_")] = True
+    return table
+
+
+def _powers(base: int, n: int) -> np.ndarray:
+    """base**0 .. base**(n-1) modulo 2**64."""
+    powers = np.full(n, base, dtype=np.uint64)
+    powers[0] = 1
+    return np.cumprod(powers, dtype=np.uint64)
+
+
+def word_hashes(text: str) -> np.ndarray:
+    """A 64-bit hash of each word of the case-folded text, in order, computed for all words at
+    once: each word is a polynomial in its code points, read off prefix sums."""
+    points = np.frombuffer(text.casefold().encode("utf-32-le"), dtype=np.uint32)
+    in_word = _word_characters()[points]
+    edges = np.flatnonzero(np.diff(in_word, prepend=False, append=False))
+    starts, ends = edges[::2], edges[1::2]
+    if not starts.size:
+        return np.zeros(0, dtype=np.uint64)
+    n = points.size
+    prefix = np.zeros(n + 1, dtype=np.uint64)
+    np.cumsum((points.astype(np.uint64) + _ONE) * _powers(_BASE, n), dtype=np.uint64,
+              out=prefix[1:])
+    # (sum of the word's terms) / base**start: the same word hashes alike wherever it is.
+    words: np.ndarray = (prefix[ends] - prefix[starts]) * _powers(_BASE_INVERSE, n)[starts]
+    words ^= words >> np.uint64(31)
+    words *= np.uint64(0xBF58476D1CE4E5B9)
+    words ^= words >> np.uint64(29)
+    return words
+
+
 def shingle_hashes(text: str) -> np.ndarray:
     """32-bit hashes of the distinct word 3-grams of the case-folded text.
 
-    Each word is hashed once (CRC-32) and three neighbours are mixed arithmetically, so a
-    600-word article costs a few hundred microseconds instead of one SHA-1 per shingle.
+    Vectorised end to end (``word_hashes``): a 600-word article costs tens of microseconds,
+    where hashing word by word in Python cost a few hundred.
     """
-    words = _WORD.findall(text.casefold())
-    if len(words) < 3:
+    h = word_hashes(text)
+    if h.size < 3:
         return np.zeros(0, dtype=np.uint64)
-    h = np.fromiter((zlib.crc32(w.encode()) for w in words), dtype=np.uint64, count=len(words))
     mixed = (h[:-2] * np.uint64(0x9E3779B97F4A7C15) + h[1:-1]) * np.uint64(0xC2B2AE3D27D4EB4F)
     mixed = (mixed + h[2:]) * np.uint64(0x165667B19E3779F9)
     return np.unique((mixed >> np.uint64(29)) & _MASK32)
@@ -96,6 +136,30 @@ def best_near_duplicate(
         if score >= NEAR_DUPLICATE_THRESHOLD and (best is None or score > best[2]):
             best = (cand["id"], cand.get("story_id") or cand["id"], score)
     return best
+
+
+class CandidatePool:
+    """Known documents by LSH band: a new document is compared only with those sharing one
+    of its bands (the only ones LSH vouches for), not with every candidate of its batch."""
+
+    def __init__(self, candidates: Iterable[dict[str, Any]] = ()) -> None:
+        self._by_band: dict[str, list[dict[str, Any]]] = {}
+        for candidate in candidates:
+            self.add(candidate)
+
+    def add(self, candidate: dict[str, Any]) -> None:
+        """A stored or just-planned document (id, story_id, minhash, minhash_bands)."""
+        for band in candidate.get("minhash_bands") or ():
+            self._by_band.setdefault(band, []).append(candidate)
+
+    def best(self, minhash: tuple[int, ...], bands: list[str] | tuple[str, ...]
+             ) -> tuple[str, str, float] | None:
+        """The closest known document sharing a band, above the threshold, if any."""
+        sharing: dict[str, dict[str, Any]] = {}
+        for band in bands:
+            for candidate in self._by_band.get(band, ()):
+                sharing.setdefault(candidate["id"], candidate)
+        return best_near_duplicate(minhash, list(sharing.values()))
 
 
 def merge_origins(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:

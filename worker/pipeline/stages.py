@@ -15,7 +15,7 @@ import structlog
 
 from worker.enrich.normalise import EntityTables, default_tables
 from worker.errors import QuarantineError, TooLargeError, TransientError
-from worker.index.dedup import best_near_duplicate
+from worker.index.dedup import CandidatePool
 from worker.index.documents import WritePlan, article_document, plan_write
 from worker.index.layout import IndexLayout, load_layout
 from worker.index.writes import Write
@@ -176,15 +176,14 @@ class Stages:
 
     def _link_near_duplicates(self, new_docs: list[tuple[str, dict[str, Any]]]) -> None:
         """Point each new document at the story it re-publishes (indexed or in this batch)."""
-        candidates = self.store.near_duplicate_candidates(
-            [doc["minhash_bands"] for _, doc in new_docs])
+        pool = CandidatePool(self.store.near_duplicate_candidates(
+            [doc["minhash_bands"] for _, doc in new_docs]))
         for doc_id, doc in new_docs:
-            found = best_near_duplicate(tuple(doc["minhash"]), candidates)
+            found = pool.best(tuple(doc["minhash"]), doc["minhash_bands"])
             if found:
                 doc["near_duplicate_of"], doc["story_id"] = found[0], found[1]
                 doc["near_duplicate_similarity"] = round(found[2], 3)
             else:
                 doc["story_id"] = doc_id
-            if doc["minhash_bands"]:
-                candidates.append({"id": doc_id, "story_id": doc["story_id"],
-                                   "minhash": doc["minhash"]})
+            pool.add({"id": doc_id, "story_id": doc["story_id"], "minhash": doc["minhash"],
+                      "minhash_bands": doc["minhash_bands"]})

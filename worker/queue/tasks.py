@@ -10,7 +10,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from celery.signals import celeryd_after_setup
+from celery.signals import celeryd_after_setup, worker_process_init
 
 from worker.enrich.annotate import Enricher
 from worker.feeds.registry import FeedRegistry
@@ -29,7 +29,7 @@ from worker.pipeline.messages import (
     payload_job_ids,
 )
 from worker.pipeline.stages import Stages
-from worker.queue import names
+from worker.queue import gc_tuning, names
 from worker.queue.app import app
 from worker.queue.decorator import AnyTask, Body, OnGiveUp, TaskPolicy, pipeline_task
 from worker.queue.deliveries import DeliveryCounter
@@ -63,9 +63,18 @@ def feed_stages() -> FeedStages:
 
 @celeryd_after_setup.connect
 def _preload_models(sender: Any, instance: Any, **_: Any) -> None:
-    """An NLP worker loads its models before the pool forks: children share them."""
+    """An NLP worker loads its models before the pool forks: children share them. Then
+    everything loaded is frozen out of garbage collection (``worker.queue.gc_tuning``)."""
+    settings = get_settings()
     if names.NLP_QUEUE in set(instance.app.amqp.queues.consume_from or ()):
-        Enricher.from_settings(get_settings()).preload()
+        Enricher.from_settings(settings).preload()
+    gc_tuning.tune(settings.worker_gc_threshold)
+
+
+@worker_process_init.connect
+def _tune_pool_process(**_: Any) -> None:
+    """A pool process tunes its own collector (what it inherited is frozen again)."""
+    gc_tuning.tune(get_settings().worker_gc_threshold)
 
 
 def _reset_adapters() -> None:

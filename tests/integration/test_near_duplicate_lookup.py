@@ -1,0 +1,56 @@
+"""The near-duplicate lookup against a real node: one search per batch, and the fallback to
+one search per document when a band common to many stored texts would crowd out the copy."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import Stack
+from worker.index.store import ElasticStore
+from worker.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+def _store(stack: Stack) -> ElasticStore:
+    name = f"nd-{uuid.uuid4().hex[:8]}"
+    settings = Settings(_env_file=None, elasticsearch_url=stack.es_url(),  # type: ignore[call-arg]
+                        articles_alias=name, quarantine_index=f"q{name}")
+    store = ElasticStore(settings)
+    store.ensure_indices()
+    return store
+
+
+def _put(store: ElasticStore, docs: dict[str, dict[str, Any]]) -> None:
+    operations: list[dict[str, Any]] = []
+    for doc_id, doc in docs.items():
+        operations += [{"index": {"_index": store.alias, "_id": doc_id}}, doc]
+    assert not store.client.bulk(operations=operations, refresh=True)["errors"]
+
+
+def _doc(doc_id: str, bands: list[str]) -> dict[str, Any]:
+    return {"id": doc_id, "title": doc_id, "body": "", "story_id": doc_id,
+            "minhash": list(range(64)), "minhash_bands": bands}
+
+
+def test_one_search_finds_every_stored_document_sharing_a_band(stack: Stack) -> None:
+    store = _store(stack)
+    _put(store, {"copy": _doc("copy", ["b1", "b2"]), "other": _doc("other", ["b3"]),
+                 "unrelated": _doc("unrelated", ["zz"])})
+    found = store.near_duplicate_candidates([["b1", "b9"], ["b3"]])
+    assert sorted(c["id"] for c in found) == ["copy", "other"]
+    assert {c["id"]: c["minhash_bands"] for c in found}["copy"] == ["b1", "b2"]
+
+
+def test_a_band_common_to_many_texts_does_not_crowd_out_the_copy(stack: Stack) -> None:
+    store = _store(stack)
+    crowd = {f"boiler-{n}": _doc(f"boiler-{n}", ["common"]) for n in range(30)}
+    _put(store, crowd | {"copy": _doc("copy", ["common", "c1", "c2", "c3"])})
+    # Two candidates per document: one batch search would return 2 of 31 documents sharing
+    # a band, most likely boilerplate; per document, the copy shares the most bands.
+    found = store.near_duplicate_candidates([["common", "c1", "c2", "c3"]], size=2)
+    assert "copy" in {c["id"] for c in found}
+    assert len(found) == 2
