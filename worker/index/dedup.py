@@ -37,6 +37,7 @@ _CODE_POINTS = 0x110000
 _ONE = np.uint64(1)  # added to each code point, so that no character hashes to zero
 _BASE = 0x100000001B3  # odd, hence invertible modulo 2**64
 _BASE_INVERSE = pow(_BASE, -1, 2**64)
+_POWERS_CACHED = 1 << 20  # texts up to a million characters reuse one table per base
 
 
 @dataclass(frozen=True)
@@ -63,11 +64,20 @@ def _word_characters() -> np.ndarray:
     return table
 
 
+@functools.cache
 def _powers(base: int, n: int) -> np.ndarray:
-    """base**0 .. base**(n-1) modulo 2**64."""
+    """base**0 .. base**(n-1) modulo 2**64 (read-only: cached and shared)."""
     powers = np.full(n, base, dtype=np.uint64)
     powers[0] = 1
-    return np.cumprod(powers, dtype=np.uint64)
+    powers = np.cumprod(powers, dtype=np.uint64)
+    powers.flags.writeable = False
+    return powers
+
+
+def _powers_for(base: int, n: int) -> np.ndarray:
+    """The first ``n`` powers, from a cached table grown in powers of two (up to 2**20)."""
+    size = max(4096, 1 << (n - 1).bit_length())
+    return _powers(base, size)[:n] if size <= _POWERS_CACHED else _powers.__wrapped__(base, n)
 
 
 def word_hashes(text: str) -> np.ndarray:
@@ -81,10 +91,10 @@ def word_hashes(text: str) -> np.ndarray:
         return np.zeros(0, dtype=np.uint64)
     n = points.size
     prefix = np.zeros(n + 1, dtype=np.uint64)
-    np.cumsum((points.astype(np.uint64) + _ONE) * _powers(_BASE, n), dtype=np.uint64,
+    np.cumsum((points.astype(np.uint64) + _ONE) * _powers_for(_BASE, n), dtype=np.uint64,
               out=prefix[1:])
     # (sum of the word's terms) / base**start: the same word hashes alike wherever it is.
-    words: np.ndarray = (prefix[ends] - prefix[starts]) * _powers(_BASE_INVERSE, n)[starts]
+    words: np.ndarray = (prefix[ends] - prefix[starts]) * _powers_for(_BASE_INVERSE, n)[starts]
     words ^= words >> np.uint64(31)
     words *= np.uint64(0xBF58476D1CE4E5B9)
     words ^= words >> np.uint64(29)
@@ -102,15 +112,21 @@ def shingle_hashes(text: str) -> np.ndarray:
         return np.zeros(0, dtype=np.uint64)
     mixed = (h[:-2] * np.uint64(0x9E3779B97F4A7C15) + h[1:-1]) * np.uint64(0xC2B2AE3D27D4EB4F)
     mixed = (mixed + h[2:]) * np.uint64(0x165667B19E3779F9)
-    return np.unique((mixed >> np.uint64(29)) & _MASK32)
+    grams = np.sort((mixed >> np.uint64(29)) & _MASK32)
+    distinct = np.empty(grams.size, dtype=bool)  # np.unique, without its overhead
+    distinct[0] = True
+    np.not_equal(grams[1:], grams[:-1], out=distinct[1:])
+    return grams[distinct]
 
 
 def fingerprint(title: str, body: str) -> Fingerprint:
     """Exact and approximate fingerprints of an article (no bands for very short texts)."""
     grams = shingle_hashes(f"{title}\n{body}")
     if grams.size:
-        permuted = (_PERM_A * grams[None, :] + _PERM_B) >> _SHIFT32
-        values = tuple(int(v) for v in permuted.min(axis=1))
+        # The shift is monotonic: shifting the minimum is shifting every value, in one pass.
+        permuted = _PERM_A * grams[None, :]
+        permuted += _PERM_B
+        values = tuple((permuted.min(axis=1) >> _SHIFT32).tolist())
     else:
         values = (int(_MASK32),) * NUM_PERM
     bands: tuple[str, ...] = ()

@@ -99,7 +99,7 @@ def _note_recovered(payload: Any) -> None:
 
 @functools.cache
 def _deliveries() -> DeliveryCounter:
-    return DeliveryCounter.from_url(get_settings().redis_url)
+    return DeliveryCounter(_ledger().r)  # the ledger's connection pool: one per process
 
 
 POLICY = TaskPolicy(
