@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import gc
 
-# Objects allocated (net) before a gen-0 collection; the older generations' ratios.
-GEN0_THRESHOLD = 50_000
+# The older generations' ratios; the gen-0 threshold is a setting (worker_gc_threshold).
 GEN1_RATIO = 20
 GEN2_RATIO = 100
 
 
-def tune(gen0_threshold: int = GEN0_THRESHOLD) -> tuple[int, int, int]:
-    """Freeze what exists now and collect rarely from here on; returns the new thresholds."""
+def tune(gen0_threshold: int) -> tuple[int, int, int]:
+    """Freeze what exists now and collect every ``gen0_threshold`` allocations from here on
+    (0: keep the interpreter's thresholds); returns the thresholds in force."""
     gc.collect()  # do not freeze garbage
     gc.freeze()
     thresholds = (gen0_threshold, GEN1_RATIO, GEN2_RATIO) if gen0_threshold > 0 \

@@ -62,7 +62,7 @@ def feed_stages() -> FeedStages:
 
 
 @celeryd_after_setup.connect
-def _preload_models(sender: Any, instance: Any, **_: Any) -> None:
+def _prepare_worker(sender: Any, instance: Any, **_: Any) -> None:
     """An NLP worker loads its models before the pool forks: children share them. Then
     everything loaded is frozen out of garbage collection (``worker.queue.gc_tuning``)."""
     settings = get_settings()
