@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import Stack
+from worker.index.dedup import fingerprint
 from worker.index.store import ElasticStore
 from worker.settings import Settings
 
@@ -54,3 +55,18 @@ def test_a_band_common_to_many_texts_does_not_crowd_out_the_copy(stack: Stack) -
     found = store.near_duplicate_candidates([["common", "c1", "c2", "c3"]], size=2)
     assert "copy" in {c["id"] for c in found}
     assert len(found) == 2
+
+
+def test_signatures_come_from_the_bands_and_older_schemes_from_the_document(
+        stack: Stack) -> None:
+    """Candidates are read from doc values: a band of this scheme spells out its rows, so no
+    stored document is opened; bands of an older scheme still find their document's own
+    signature (read from the document)."""
+    store = _store(stack)
+    prints = fingerprint("Banjir di Jakarta", " ".join(f"kata{n} lain{n}" for n in range(60)))
+    current = {**_doc("current", list(prints.bands)), "minhash": [7] * 64}
+    _put(store, {"current": current, "older": _doc("older", ["m3:0:0123456789abcdef"])})
+    found = {c["id"]: c for c in store.near_duplicate_candidates(
+        [list(prints.bands[:2]), ["m3:0:0123456789abcdef"]])}
+    assert tuple(found["current"]["minhash"]) == prints.minhash  # not the stored [7] * 64
+    assert found["older"]["minhash"] == list(range(64))

@@ -13,6 +13,7 @@ from worker.index.dedup import (
     best_near_duplicate,
     fingerprint,
     merge_origins,
+    signature_of_bands,
     similarity,
     word_hashes,
 )
@@ -96,4 +97,14 @@ def test_a_new_document_is_compared_with_those_sharing_a_band() -> None:
     assert pool.best(edited.minhash, edited.bands) == ("t1", "t0", pytest.approx(
         similarity(a.minhash, edited.minhash)))
     # The same signature under bands it does not share is never looked at.
-    assert pool.best(edited.minhash, ["m3:0:none"]) is None
+    assert pool.best(edited.minhash, ["m4:0:none"]) is None
+
+
+def test_the_bands_of_a_stored_document_spell_out_its_signature() -> None:
+    """What the near-duplicate lookup relies on to read candidates from doc values only
+    (which hand back a keyword array sorted, not in band order)."""
+    prints = fingerprint(TITLE, BODY)
+    assert signature_of_bands(sorted(prints.bands)) == prints.minhash
+    assert signature_of_bands(prints.bands[:-1]) is None  # a partial set spells nothing
+    assert signature_of_bands(["m3:0:1f2e3d4c5b6a7988"] * 16) is None  # an older scheme
+    assert signature_of_bands([*prints.bands[:-1], prints.bands[-1][:-1] + "g"]) is None

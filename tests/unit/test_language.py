@@ -52,3 +52,24 @@ def test_very_short_or_empty_text_is_not_reliable() -> None:
     assert detect_language("OK", DETECTION_LANGUAGES).reliable is False
     empty = detect_language("12345 !!!", DETECTION_LANGUAGES)
     assert (empty.language, empty.reliable) == (None, False)
+
+
+def test_an_unsure_opening_is_read_past() -> None:
+    """The first look reads 1,500 characters; a table of figures there must not decide."""
+    figures = ("2024-05-01 12:30 | 45,6 % | 7.890 | " * 60)[:1500]
+    story = ("The government announced on Monday that the new railway between the two cities "
+             "will open next year, after a decade of delays and disputes over funding. ") * 12
+    guess = detect_language(figures + story, DETECTION_LANGUAGES)
+    assert (guess.language, guess.reliable) == ("en", True)
+
+
+def test_long_indonesian_and_malay_articles_are_told_apart() -> None:
+    """A long text only needs Indonesian weighed against Malay (the cheap cross-check)."""
+    malay = ("Polis sedang menyiasat kejadian itu dan orang ramai diminta memberi maklumat. "
+             "Kerajaan negeri akan membantu mangsa banjir, kata Menteri Besar dalam kenyataan. "
+             ) * 15
+    indonesian = ("Kantor polisi mengatakan uang itu sudah dikembalikan kepada pemiliknya. "
+                  "Presiden Joko Widodo meresmikan jalan tol baru di Jawa Tengah pada hari "
+                  "Senin. ") * 15
+    assert detect_language(malay, DETECTION_LANGUAGES).language == "ms"
+    assert detect_language(indonesian, DETECTION_LANGUAGES).language == "id"

@@ -103,6 +103,12 @@ class EntityTables:
         return self.typed_label(key, language) == self.place_label
 
 
+# Normalising an article folds each of its ~70 mentions' words a dozen times over, and news
+# repeats the same names and words: memos keep that from costing more than the NER's share.
+_MEMO_SIZE = 1 << 16
+
+
+@functools.lru_cache(maxsize=_MEMO_SIZE)
 def _fold(text: str) -> str:
     """Case-, accent- and width-insensitive form of text, so 'Moscou' == 'MOSCOU'."""
     decomposed = unicodedata.normalize("NFKD", text)
@@ -114,19 +120,42 @@ def _title_tokens(title: str) -> tuple[str, ...]:
     return tuple(_fold(t).rstrip(".") for t in title.split())
 
 
+_PrefixIndex = dict[str, tuple[tuple[str, ...], ...]]
+_prefix_indexes: dict[int, tuple[tuple[tuple[str, ...], ...], _PrefixIndex]] = {}
+
+
+def _by_first_word(prefixes: tuple[tuple[str, ...], ...]) -> _PrefixIndex:
+    """The prefixes grouped by their first word, each group in the given order; kept per
+    tuple object (the tables hand out the same tuples for a process's life)."""
+    kept = _prefix_indexes.get(id(prefixes))
+    if kept is not None and kept[0] is prefixes:
+        return kept[1]
+    grouped: dict[str, list[tuple[str, ...]]] = {}
+    for prefix in prefixes:
+        if prefix:
+            grouped.setdefault(prefix[0], []).append(prefix)
+    index = {word: tuple(group) for word, group in grouped.items()}
+    if len(_prefix_indexes) > 64:
+        _prefix_indexes.clear()
+    _prefix_indexes[id(prefixes)] = (prefixes, index)
+    return index
+
+
 def leading_count(words: list[str], prefixes: tuple[tuple[str, ...], ...]) -> int:
     """How many leading ``words`` are titles (repeatedly), never all of them."""
+    if not words or not prefixes:
+        return 0
+    index = _by_first_word(prefixes)
     folded = [_fold(w).rstrip(".") for w in words]
     start = 0
-    changed = True
-    while changed:
-        changed = False
-        for prefix in prefixes:
+    while start < len(words):
+        for prefix in index.get(folded[start], ()):
             n = len(prefix)
             if len(words) - start > n and tuple(folded[start : start + n]) == prefix:
                 start += n
-                changed = True
                 break
+        else:
+            break
     return start
 
 
@@ -150,6 +179,7 @@ def article_length(words: list[str], articles: tuple[str, ...]) -> int:
     return 0
 
 
+@functools.lru_cache(maxsize=_MEMO_SIZE)
 def match_key(name: str, particles: frozenset[str]) -> str:
     """What names are compared by: folded, dots/apostrophes gone, name particles dropped."""
     folded = _APOSTROPHES.sub("", _fold(name).replace(".", ""))

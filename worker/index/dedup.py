@@ -3,6 +3,8 @@
 Pure functions; the store runs the lookups. The same story re-published with small edits
 shares most word 3-shingles, so its MinHash signature agrees on most positions; LSH bands
 of the signature are indexed as keywords, so candidates are found with one terms query.
+Each band keyword spells out its rows, so the bands of a stored document are its whole
+signature: a lookup reads them from doc values and never opens a stored-fields block.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from worker.record import normalise_text
 NUM_PERM = 64
 BANDS = 16
 ROWS = NUM_PERM // BANDS
-# Bands name the signature scheme, so signatures of another scheme never match by chance.
-SCHEME = "m3"
+# Bands name the signature scheme, so signatures of another scheme never match by chance
+# (m4: the band spells out its rows; m3 hashed them).
+SCHEME = "m4"
+_ROW_HEX = 8  # one 32-bit signature value
 _MASK32 = np.uint64((1 << 32) - 1)
 _SHIFT32 = np.uint64(32)
 # Multiply-shift hashing (odd multiplier, top 32 bits of the 64-bit product): one universal
@@ -190,5 +194,26 @@ def merge_origins(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[
 
 
 def _band(number: int, rows: tuple[int, ...]) -> str:
-    digest = hashlib.blake2b(repr(rows).encode(), digest_size=8).hexdigest()
-    return f"{SCHEME}:{number}:{digest}"
+    return f"{SCHEME}:{number}:" + "".join(f"{row:08x}" for row in rows)
+
+
+def signature_of_bands(bands: Iterable[str]) -> tuple[int, ...] | None:
+    """The signature a full set of this scheme's bands spells out, in any order; None for
+    anything else (another scheme's bands, a partial set)."""
+    values: list[int | None] = [None] * NUM_PERM
+    prefix = f"{SCHEME}:"
+    for band in bands:
+        scheme_number, _, rows = band.rpartition(":")
+        number = scheme_number.removeprefix(prefix)
+        if (not scheme_number.startswith(prefix) or not number.isdigit()
+                or len(rows) != ROWS * _ROW_HEX or int(number) >= BANDS):
+            return None
+        try:
+            start = int(number) * ROWS
+            for r in range(ROWS):
+                values[start + r] = int(rows[r * _ROW_HEX : (r + 1) * _ROW_HEX], 16)
+        except ValueError:
+            return None
+    if any(v is None for v in values):
+        return None
+    return tuple(v for v in values if v is not None)

@@ -18,6 +18,7 @@ from elasticsearch.serializer import NdjsonSerializer, OrjsonSerializer
 
 from worker.errors import TransientError
 from worker.index.connection import elasticsearch_client
+from worker.index.dedup import signature_of_bands
 from worker.index.templates import load_template
 from worker.index.writes import (
     AliasView,
@@ -44,17 +45,28 @@ _MIGRATION_ERRORS = {
 }
 
 
-# What a near-duplicate lookup reads of each stored document, and how many documents one
-# search for a whole batch may return before it falls back to one search per document.
-CANDIDATE_FIELDS = ("story_id", "minhash", "minhash_bands")
+# What a near-duplicate lookup reads of each stored document: doc values only (a band spells
+# out its rows, so the bands are the signature), never a stored-fields block, which
+# best_compression must inflate for every hit. And how many documents one search for a
+# whole batch may return before it falls back to one search per document.
+CANDIDATE_FIELDS = ("id", "story_id", "minhash_bands")
+CANDIDATE_REQUEST: dict[str, Any] = {"_source": False, "stored_fields": "_none_",
+                                     "docvalue_fields": list(CANDIDATE_FIELDS)}
 BATCH_CANDIDATES_MAX = 2_000
 
 
 def _distinct_candidates(hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One candidate per id (during a migration an id may be found in two indices)."""
+    """One candidate per id (during a migration an id may be found in two indices), with its
+    signature read off its bands (None for bands of an older scheme)."""
     found: dict[str, dict[str, Any]] = {}
     for hit in hits:
-        found.setdefault(hit["_id"], {"id": hit["_id"], **hit["_source"]})
+        fields = hit.get("fields") or {}
+        ids = fields.get("id") or []
+        if not ids or ids[0] in found:
+            continue
+        bands = list(fields.get("minhash_bands") or [])
+        found[ids[0]] = {"id": ids[0], "story_id": (fields.get("story_id") or [None])[0],
+                         "minhash_bands": bands, "minhash": signature_of_bands(bands)}
     return list(found.values())
 
 
@@ -200,22 +212,32 @@ class ElasticStore:
             try:
                 response = self.client.search(
                     index=self.alias, size=limit, track_total_hits=limit + 1,
-                    source_includes=list(CANDIDATE_FIELDS),
-                    query={"terms": {"minhash_bands": wanted}},
+                    query={"terms": {"minhash_bands": wanted}}, **CANDIDATE_REQUEST,
                 )
             except NotFoundError:
                 return []
         hits = response["hits"]["hits"]
         if response["hits"]["total"]["value"] > len(hits):
             return self._candidates_per_document(band_sets, size)
-        return _distinct_candidates(hits)
+        return self._with_signatures(_distinct_candidates(hits))
+
+    def _with_signatures(self, candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Signatures the bands do not spell out (documents of an older band scheme, which
+        only a band of that scheme finds) read from the stored documents."""
+        unread = [c["id"] for c in candidates if c["minhash"] is None]
+        if unread:
+            stored = self.current(unread)
+            for candidate in candidates:
+                if candidate["minhash"] is None and candidate["id"] in stored:
+                    candidate["minhash"] = stored[candidate["id"]].source.get("minhash")
+        return candidates
 
     def _candidates_per_document(self, band_sets: list[list[str]],
                                  size: int) -> list[dict[str, Any]]:
         searches: list[dict[str, Any]] = []
         for bands in band_sets:
             searches += [{"index": self.alias}, {
-                "size": size, "_source": list(CANDIDATE_FIELDS),
+                "size": size, **CANDIDATE_REQUEST,
                 "query": {"bool": {"should": [{"term": {"minhash_bands": b}} for b in bands]}},
             }]
         with transient_errors():
@@ -225,7 +247,7 @@ class ElasticStore:
             if "error" in response:
                 raise TransientError(f"near-duplicate lookup failed: {response['error']}")
             hits += response["hits"]["hits"]
-        return _distinct_candidates(hits)
+        return self._with_signatures(_distinct_candidates(hits))
 
     def bulk_write(self, writes: list[Write]) -> BulkOutcome:
         """Create or replace documents in the write index; results checked per item.
