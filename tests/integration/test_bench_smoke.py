@@ -53,6 +53,11 @@ def test_every_figure_is_there(report: dict[str, Any]) -> None:
     for key in REQUIRED_RATIOS + RAW_FIGURES:
         assert _number(report[key]), (key, report[key])
     assert set(report["limit"]) >= {"1", "2"}
+    # End to end is compared with the limit taken before the stack and again right after.
+    before, after = report["limit_same_processes_words_per_s"], report["limit_after_e2e"]
+    assert all(_number(report[f"pipeline_vs_limit_{when}"]) for when in ("before", "after"))
+    assert report["limit_bracketing_e2e_words_per_s"] == pytest.approx(
+        (before + after["words_per_s"]) / 2, abs=0.2)
     assert set(report["corpus"]["words_by_language"]) >= {"en", "id"}
     for share in report["stage"]["step_shares"].values():
         assert _number(share)
