@@ -44,6 +44,9 @@ from bench.stage import StageResult, measure_stage, paired_stage_vs_limit
 from bench.worker_api import StackClient, document_of
 
 SMOKE_ARTICLES = 60
+# Raw bulk and the index worker each take 2-3 s on 1,000 documents, short enough for the
+# VM's drift to swing one pair's ratio by ±0.15: the median of back-to-back pairs is reported.
+INDEXING_PAIRS = 3
 RSS_CHECKPOINTS = (1_000, 10_000)
 WORD_DEFINITION = "whitespace-separated words of title + blank line + body (analysed_text)"
 # The issue's targets; each ratio is "measured / reference", except the RSS growth.
@@ -120,6 +123,7 @@ class Run:
         self.stage_paired: dict[str, Any] | None = None
         self.e2e: EndToEnd | None = None
         self.indexing: Indexing | None = None
+        self.indexing_pairs: list[Indexing] = []
         self.rss: dict[str, dict[str, dict[str, Any]] | None] = {}
         self.checkpoints: tuple[int, int] = RSS_CHECKPOINTS
         self.nlp_processes_actual: int | None = None
@@ -194,8 +198,13 @@ class Run:
                                       self.checkpoints, timeout)
             self.rss |= {f"after_{k}": v for k, v in self.e2e.rss.items()}
             self.rss["end"] = stack.rss()
-            _log("indexing: raw bulk vs the index worker")
-            self.indexing = compare_indexing(client, es, enriched, documents, timeout)
+            pairs = 1 if self.args.smoke else INDEXING_PAIRS
+            _log(f"indexing: raw bulk vs the index worker, {pairs} back-to-back pair(s)")
+            for _ in range(pairs):
+                self.indexing_pairs.append(
+                    compare_indexing(client, es, enriched, documents, timeout))
+            by_ratio = sorted(self.indexing_pairs, key=lambda i: i.raw_seconds / i.stage_seconds)
+            self.indexing = by_ratio[len(by_ratio) // 2]
         except Exception as exc:  # report what was measured, and fail
             self.errors.append(f"{type(exc).__name__}: {exc}")
         finally:
@@ -208,7 +217,7 @@ class Run:
     def ok(self) -> bool:
         """No document lost, duplicated or quarantined, nothing broke."""
         return (not self.errors and (self.e2e is None or self.e2e.ok)
-                and (self.indexing is None or not self.indexing.problems))
+                and not any(i.problems for i in self.indexing_pairs))
 
     def report(self) -> dict[str, Any]:
         """The one JSON object."""
@@ -268,7 +277,12 @@ class Run:
             "e2e_articles_per_s": e2e["articles_per_s"] if e2e else None,
             "latency_p50_s": e2e["latency_p50_s"] if e2e else None,
             "latency_p95_s": e2e["latency_p95_s"] if e2e else None,
-            "indexing": indexing,
+            "indexing": indexing,  # the pair with the median ratio
+            "indexing_pairs": [{"raw_bulk_docs_per_s": i["raw_bulk_docs_per_s"],
+                                "stage_docs_per_s": i["stage_docs_per_s"],
+                                "ratio": _ratio(i["stage_docs_per_s"], i["raw_bulk_docs_per_s"]),
+                                "problems": i["problems"]}
+                               for i in (p.as_dict() for p in self.indexing_pairs)],
             "raw_bulk_docs_per_s": indexing["raw_bulk_docs_per_s"] if indexing else None,
             "index_stage_docs_per_s": indexing["stage_docs_per_s"] if indexing else None,
             "rss_checkpoints": list(self.checkpoints),
@@ -337,6 +351,8 @@ def print_table(report: dict[str, Any]) -> None:
         table.add_row("indexing stage (index worker)", f"{indexing['stage_docs_per_s']:,.0f} "
                       "docs/s", f"raw bulk {indexing['raw_bulk_docs_per_s']:,.0f} docs/s",
                       mark("index_vs_raw_bulk"), "≥ 0.9")
+        pairs = ", ".join(f"{p['ratio']:.2f}" for p in report["indexing_pairs"])
+        table.add_row("  pairs (median reported)", pairs, "", "", "")
     first, last = report["rss_checkpoints"]
     table.add_row(f"RSS growth {first} → {last} articles (worst process)", "", "",
                   mark("rss_growth_1k_to_10k"), "≤ 1.10")
@@ -350,7 +366,7 @@ def print_table(report: dict[str, Any]) -> None:
             rss.add_row(label, *("-" if c is None else f"{c:.0f}" for c in cells))
         console.print(rss)
     for error in report["errors"] + ((e2e or {}).get("problems") or []) + \
-            ((indexing or {}).get("problems") or []):
+            [problem for pair in report["indexing_pairs"] for problem in pair["problems"]]:
         console.print(f"[red]problem:[/red] {error}")
     for warning in report["warnings"]:
         console.print(f"[yellow]warning:[/yellow] {warning}")

@@ -53,7 +53,11 @@ class Settings(BaseSettings):
     config_dir: Path = Field(PROJECT_ROOT / "config", description="Template, languages, feeds.")
     state_dir: Path = Field(default_factory=_default_state_dir, description="Dev stack data/logs.")
 
-    batch_size: int = Field(64, ge=1, le=500, description="Articles per NLP / index task.")
+    batch_size: int = Field(128, ge=1, le=500, description="Articles per NLP / index task.")
+    batch_chars: int = Field(
+        1_000_000, ge=10_000,
+        description="Most text (characters) per NLP / index task: long articles make smaller "
+                    "batches, so one task stays seconds long; an article above it goes alone.")
     max_seed_bytes: int = Field(15 * 1024 * 1024, ge=1, description="Largest seed file accepted.")
     max_text_chars: int = Field(2_000_000, ge=1000, description="Longest body kept per article.")
     max_seed_files: int = Field(

@@ -47,6 +47,7 @@ def test_nothing_lost_nothing_duplicated(report: dict[str, Any]) -> None:
     indexing = report["indexing"]
     assert indexing["raw_count"] == indexing["stage_count"] == indexing["documents"] == sent
     assert indexing["stage_indexed"] == sent and indexing["stage_quarantined"] == 0
+    assert report["indexing_pairs"] and not any(p["problems"] for p in report["indexing_pairs"])
 
 
 def test_every_figure_is_there(report: dict[str, Any]) -> None:

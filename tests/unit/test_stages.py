@@ -15,7 +15,7 @@ from worker.jobs.keys import envelopes_for
 from worker.jobs.submit import GROUP_BYTES, SourceGroups, feed_poll_request, start_ingest
 from worker.pipeline.feed_stages import FeedStages
 from worker.pipeline.messages import ArticleEnvelope, SourceItem
-from worker.pipeline.stages import Stages
+from worker.pipeline.stages import Stages, batches
 from worker.record import Article, Origin
 from worker.settings import Settings
 
@@ -36,6 +36,28 @@ def article(n: int, title: str | None = None) -> Article:
 
 def jsonl(*lines: str) -> SourceItem:
     return SourceItem.from_bytes("j", "j:0", ORIGIN, "\n".join(lines).encode())
+
+
+def test_long_articles_make_smaller_nlp_batches() -> None:
+    """A task holds at most batch_size articles and batch_chars of text, so a batch of long
+    reports takes seconds like any other; one longer than the budget travels alone."""
+    lengths = [300, 300, 300, 2_000, 100, 100, 100, 100, 100]
+    envelopes = [ArticleEnvelope(job_id="j", ledger_key=f"k{n}", article=Article(
+        id=f"t{n}", origin=ORIGIN, title="T", body="x" * (length - 1)))
+        for n, length in enumerate(lengths)]
+    sizes = [[len(e.article.title) + len(e.article.body) for e in b]
+             for b in batches(envelopes, 3, max_chars=1_000)]
+    assert sizes == [[300, 300, 300], [2_000], [100, 100, 100], [100, 100]]
+    assert [e for b in batches(envelopes, 3, max_chars=1_000) for e in b] == envelopes
+    assert [len(b) for b in batches(envelopes, 3)] == [3, 3, 3]  # no budget: counts only
+    outbox = FakeOutbox()
+    settings = SETTINGS.model_copy(update={"batch_size": 3, "batch_chars": 10_000})
+    Stages(settings, FakeStore(), FakeLedger(), outbox, FakeEnricher()).send_to_nlp(envelopes)
+    assert [len(b) for b in outbox.enriched] == [3, 3, 3]  # the stage applies the setting
+    settings = settings.model_copy(update={"batch_chars": 1_000})
+    outbox = FakeOutbox()
+    Stages(settings, FakeStore(), FakeLedger(), outbox, FakeEnricher()).send_to_nlp(envelopes)
+    assert [len(b) for b in outbox.enriched] == [3, 1, 3, 2]
 
 
 def test_source_with_good_and_bad_records_counts_every_record() -> None:

@@ -108,7 +108,8 @@ def reenrich(
         print_json({"stale": len(articles)}) if as_json else console.print(
             f"{len(articles)} stale documents")
         return
-    job_id = start_reenrich(articles, services.ledger(), services.outbox(), settings.batch_size)
+    job_id = start_reenrich(articles, services.ledger(), services.outbox(), settings.batch_size,
+                            settings.batch_chars)
     summary = services.wait_for(job_id, wait, timeout).as_dict()
     print_json(summary) if as_json else print_summary(summary)
 

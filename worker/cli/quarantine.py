@@ -139,7 +139,7 @@ def replay(
         submitted = submit_replay(
             plan, by_id, ledger=services.ledger(),
             outbox=services.outbox(), load_raw=lambda i: _kept_bytes(store.quarantine_entry(i)),
-            batch_size=get_settings().batch_size)
+            batch_size=get_settings().batch_size, batch_chars=get_settings().batch_chars)
         unmarked = store.mark_replayed(
             {i: int(by_id[i].get("replays") or 0) + 1 for i in submitted.sent},
             submitted.job_id, datetime.now(UTC).isoformat())

@@ -26,6 +26,7 @@ from worker.jobs.lineage import with_lineage
 from worker.pipeline.messages import ArticleEnvelope, SourceItem
 from worker.pipeline.ports import Ledger, Outbox
 from worker.pipeline.quarantine import MORE_BAD_RECORDS
+from worker.pipeline.stages import batches
 from worker.record import Article, Origin
 from worker.sources.seed_common import DEFAULT_LIMITS
 
@@ -174,6 +175,7 @@ class Submitted:
 def submit_replay(
     plan: ReplayPlan, entries: dict[str, dict[str, Any]], *, ledger: Ledger, outbox: Outbox,
     load_raw: Callable[[str], bytes | None], batch_size: int, job_id: str | None = None,
+    batch_chars: int | None = None,
 ) -> Submitted:
     """Open one job for every replayed entry, then send them: sources one by one (their
     bytes read one at a time, so memory holds one file), articles in NLP batches."""
@@ -190,8 +192,8 @@ def submit_replay(
         envelopes = _envelopes(job_id, held, articles, entries)
         ledger.register_articles(job_id, held, [e.ledger_key for _, e in envelopes])
         to_nlp = [e for d, e in envelopes if d.route == "enrich"]
-        for start in range(0, len(to_nlp), batch_size):
-            outbox.enrich(to_nlp[start : start + batch_size])
+        for batch in batches(to_nlp, batch_size, batch_chars):
+            outbox.enrich(batch)
         for decision, envelope in envelopes:
             if decision.route == "fulltext":
                 outbox.fulltext(envelope)

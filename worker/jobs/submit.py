@@ -90,13 +90,13 @@ def open_feed_poll(cfg: FeedConfig, job_id: str, ledger: Ledger, outbox: Outbox)
 
 
 def submit_articles(job_id: str, articles: Sequence[Article], ledger: Ledger, outbox: Outbox,
-                    batch_size: int) -> None:
+                    batch_size: int, batch_chars: int | None = None) -> None:
     """A job that sends already-parsed articles straight to NLP (re-enrichment)."""
     source_key = stored_source_key(job_id)
     ledger.open_job(job_id, [source_key])
     envelopes = envelopes_for(job_id, source_key, articles)
     ledger.register_articles(job_id, source_key, [e.ledger_key for e in envelopes])
-    for batch in batches(envelopes, batch_size):
+    for batch in batches(envelopes, batch_size, batch_chars):
         outbox.enrich(batch)
 
 
@@ -138,10 +138,10 @@ def start_ingest(targets: Sequence[str], settings: Settings, ledger: Ledger, out
 
 
 def start_reenrich(articles: Sequence[Article], ledger: Ledger, outbox: Outbox,
-                   batch_size: int) -> str:
+                   batch_size: int, batch_chars: int | None = None) -> str:
     """Queue stored articles for NLP again as one job; its id."""
     job_id = new_job_id("reenrich-")
-    submit_articles(job_id, articles, ledger, outbox, batch_size)
+    submit_articles(job_id, articles, ledger, outbox, batch_size, batch_chars)
     return job_id
 
 

@@ -32,9 +32,25 @@ from worker.sources.seed_files import parse_seed_file
 log = structlog.get_logger(__name__)
 
 
-def batches(items: list[ArticleEnvelope], size: int) -> list[list[ArticleEnvelope]]:
-    """Consecutive slices of at most ``size`` items."""
-    return [items[i : i + size] for i in range(0, len(items), size)]
+def batches(items: list[ArticleEnvelope], size: int,
+            max_chars: int | None = None) -> list[list[ArticleEnvelope]]:
+    """Consecutive slices of at most ``size`` items and, when given, at most ``max_chars``
+    characters of title and body (an item longer than that alone)."""
+    if max_chars is None:
+        return [items[i : i + size] for i in range(0, len(items), size)]
+    out: list[list[ArticleEnvelope]] = []
+    batch: list[ArticleEnvelope] = []
+    chars = 0
+    for item in items:
+        length = len(item.article.title) + len(item.article.body)
+        if batch and (len(batch) >= size or chars + length > max_chars):
+            out.append(batch)
+            batch, chars = [], 0
+        batch.append(item)
+        chars += length
+    if batch:
+        out.append(batch)
+    return out
 
 
 def parse_source(
@@ -75,8 +91,8 @@ class Stages:
         return load_layout(self.settings.config_dir)
 
     def send_to_nlp(self, envelopes: list[ArticleEnvelope]) -> None:
-        """Hand articles to the NLP stage in batches of the configured size."""
-        for batch in batches(envelopes, self.settings.batch_size):
+        """Hand articles to the NLP stage in batches of the configured size and text."""
+        for batch in batches(envelopes, self.settings.batch_size, self.settings.batch_chars):
             self.outbox.enrich(batch)
 
     def handle_source(self, item: SourceItem) -> int:
