@@ -105,8 +105,7 @@ class EntityTables:
 
 # Normalising an article folds each of its ~70 mentions' words a dozen times over, and news
 # repeats the same names and words: memos keep that from costing more than the NER's share.
-# 4,096 entries are as fast as 65,536 (100 articles need ~3,400) and hold about 1 MB: at
-# 65,536 the index worker's RSS grew 10 % from 1,000 to 10,000 articles as they filled.
+# 4,096 entries are as fast as 65,536 (100 articles need ~3,400) and hold about 1 MB each.
 _MEMO_SIZE = 4096
 
 
