@@ -66,6 +66,17 @@ class Provenance(BaseModel):
     at: datetime
 
 
+class TextFingerprint(BaseModel):
+    """An article text's fingerprints (``worker.index.dedup``), made where the record enters the
+    pipeline so that the index stage need not: ``text_crc`` says whether they still describe
+    the title and body, or were made for a text that has changed since."""
+
+    text_crc: int
+    content_hash: str
+    minhash: list[int]
+    banded: bool = Field(description="Long enough for LSH bands (near-duplicate lookup).")
+
+
 class Article(BaseModel):
     """A normalised news article; ids are deterministic so re-ingesting is idempotent."""
 
@@ -97,6 +108,8 @@ class Article(BaseModel):
     mentions: list[Mention] = Field(default_factory=list)
     entities: list[Entity] = Field(default_factory=list)
     provenance: list[Provenance] = Field(default_factory=list)
+    fingerprint: TextFingerprint | None = Field(
+        None, description="Made before NLP; not indexed as such (documents carry its parts).")
 
     @property
     def analysed_text(self) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import random
 import re
 from pathlib import Path
 
@@ -9,12 +11,19 @@ import pytest
 
 from tests.unit.shipped_config import LAYOUT, TABLES
 from worker.index.dedup import (
+    BANDS,
+    NEAR_DUPLICATE_THRESHOLD,
+    NUM_PERM,
+    ROWS,
     CandidatePool,
+    band_quorum,
     best_near_duplicate,
     fingerprint,
+    fingerprint_of,
     merge_origins,
     signature_of_bands,
     similarity,
+    text_fingerprint,
     word_hashes,
 )
 from worker.index.documents import article_document, plan_write
@@ -108,3 +117,49 @@ def test_the_bands_of_a_stored_document_spell_out_its_signature() -> None:
     assert signature_of_bands(prints.bands[:-1]) is None  # a partial set spells nothing
     assert signature_of_bands(["m3:0:1f2e3d4c5b6a7988"] * 16) is None  # an older scheme
     assert signature_of_bands([*prints.bands[:-1], prints.bands[-1][:-1] + "g"]) is None
+
+
+def _bands_of(signature: tuple[int, ...]) -> set[str]:
+    """The bands ``fingerprint`` would index for a signature (scheme and rows)."""
+    return {f"{number}:{signature[number * ROWS:(number + 1) * ROWS]}" for number in range(BANDS)}
+
+
+def test_near_duplicates_always_share_the_band_quorum_the_lookup_asks_for() -> None:
+    """The lookup fetches only stored documents sharing ``band_quorum()`` bands: none above
+    the similarity threshold may share fewer, however their differing rows fall."""
+    quorum = band_quorum()
+    differing = NUM_PERM - math.ceil(NEAR_DUPLICATE_THRESHOLD * NUM_PERM)
+    base = tuple(range(NUM_PERM))
+    # The worst case: every differing row in a band of its own.
+    worst = list(base)
+    for band in range(differing):
+        worst[band * ROWS] = -1
+    assert similarity(base, tuple(worst)) >= NEAR_DUPLICATE_THRESHOLD
+    assert len(_bands_of(base) & _bands_of(tuple(worst))) == quorum == BANDS - differing
+    # One more differing row falls below the threshold: the quorum is as large as it can be.
+    worst[differing * ROWS] = -1
+    assert similarity(base, tuple(worst)) < NEAR_DUPLICATE_THRESHOLD
+    rng = random.Random(7)
+    for _ in range(500):
+        other = list(base)
+        for row in rng.sample(range(NUM_PERM), rng.randint(0, differing)):
+            other[row] = -1
+        assert len(_bands_of(base) & _bands_of(tuple(other))) >= quorum
+
+
+def test_a_carried_fingerprint_is_used_only_while_it_describes_the_text() -> None:
+    """Fingerprints made before NLP save the index stage its work, and are never trusted for
+    a text that changed since (a page fetched into a summary-only entry, say)."""
+    carried = text_fingerprint(TITLE, BODY)
+    article = Article(id="u1", origin=Origin(kind="seed", location="/a.txt"), title=TITLE,
+                      body=BODY, fingerprint=carried)
+    assert fingerprint_of(article) == fingerprint(TITLE, BODY)
+    edited = article.model_copy(update={"body": BODY.replace("Suriah", "Irak")})
+    assert fingerprint_of(edited) == fingerprint(TITLE, edited.body) != fingerprint(TITLE, BODY)
+    short = Article(id="u2", origin=article.origin, title="Banjir", body="Air naik.")
+    short = short.model_copy(update={"fingerprint": text_fingerprint(short.title, short.body)})
+    assert fingerprint_of(short) == fingerprint(short.title, short.body)
+    assert fingerprint_of(short).bands == ()  # too short for the near-duplicate lookup
+    document = article_document(article, TABLES, LAYOUT)
+    assert "fingerprint" not in document  # the index has its parts, not the carrier
+    assert document["minhash_bands"] == list(fingerprint(TITLE, BODY).bands)

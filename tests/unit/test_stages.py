@@ -11,6 +11,7 @@ from tests.unit.fakes import FakeEnricher, FakeFeeds, FakeLedger, FakeOutbox, Fa
 from worker.errors import NotTextError, TransientError
 from worker.feeds.config import FeedConfig
 from worker.http import FetchResult, HttpStatusError, UpstreamError
+from worker.index.dedup import text_fingerprint
 from worker.jobs.keys import envelopes_for
 from worker.jobs.submit import GROUP_BYTES, SourceGroups, feed_poll_request, start_ingest
 from worker.pipeline.feed_stages import FeedStages
@@ -58,6 +59,15 @@ def test_long_articles_make_smaller_nlp_batches() -> None:
     outbox = FakeOutbox()
     Stages(settings, FakeStore(), FakeLedger(), outbox, FakeEnricher()).send_to_nlp(envelopes)
     assert [len(b) for b in outbox.enriched] == [3, 1, 3, 2]
+
+
+def test_articles_go_to_nlp_with_their_texts_fingerprints() -> None:
+    stages, _, _, outbox = make_stages()
+    envelopes = envelopes_for("j", "j:0", [article(1), article(2)])
+    stages.send_to_nlp(envelopes)
+    sent = [e.article for b in outbox.enriched for e in b]
+    assert [a.id for a in sent] == ["u1", "u2"]
+    assert all(a.fingerprint == text_fingerprint(a.title, a.body) for a in sent)
 
 
 def test_source_with_good_and_bad_records_counts_every_record() -> None:

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from worker.record import normalise_text
+from worker.record import Article, TextFingerprint, normalise_text
 
 NUM_PERM = 64
 BANDS = 16
@@ -37,6 +39,7 @@ _PERM_B = _rng.randint(0, 2**63, size=NUM_PERM, dtype=np.uint64)[:, None]
 NEAR_DUPLICATE_THRESHOLD = 0.8
 # Texts with fewer shingles than this are too short to call near-duplicates safely.
 MIN_SHINGLES = 20
+
 _CODE_POINTS = 0x110000
 _ONE = np.uint64(1)  # added to each code point, so that no character hashes to zero
 _BASE = 0x100000001B3  # odd, hence invertible modulo 2**64
@@ -137,6 +140,41 @@ def fingerprint(title: str, body: str) -> Fingerprint:
     if grams.size >= MIN_SHINGLES:
         bands = tuple(_band(b, values[b * ROWS : (b + 1) * ROWS]) for b in range(BANDS))
     return Fingerprint(content_hash(title, body), values, bands)
+
+
+def band_quorum() -> int:
+    """Bands two signatures share whenever their estimated similarity reaches the threshold.
+
+    At most ``NUM_PERM - ceil(threshold * NUM_PERM)`` rows differ (12 of 64 at 0.8), and each
+    differing row spoils at most one band, so the other bands (4 of 16) are equal. A stored
+    document sharing fewer bands with a new one can never be its near-duplicate: the lookup
+    asks for this many, which keeps unrelated texts that share some phrases out of it.
+    """
+    differing = NUM_PERM - math.ceil(NEAR_DUPLICATE_THRESHOLD * NUM_PERM)
+    return max(1, BANDS - differing)
+
+
+def text_crc(title: str, body: str) -> int:
+    """A cheap checksum of title and body: is a carried fingerprint still this text's?"""
+    return zlib.crc32(body.encode(), zlib.crc32(f"{title}\n".encode()))
+
+
+def text_fingerprint(title: str, body: str) -> TextFingerprint:
+    """The fingerprints a record carries from where it enters the pipeline to the index."""
+    prints = fingerprint(title, body)
+    return TextFingerprint(text_crc=text_crc(title, body), content_hash=prints.content_hash,
+                           minhash=list(prints.minhash), banded=bool(prints.bands))
+
+
+def fingerprint_of(article: Article) -> Fingerprint:
+    """The article's fingerprints: those it carries if they are of its text, else made now."""
+    carried = article.fingerprint
+    if carried is None or carried.text_crc != text_crc(article.title, article.body):
+        return fingerprint(article.title, article.body)
+    values = tuple(carried.minhash)
+    bands = tuple(_band(b, values[b * ROWS : (b + 1) * ROWS]) for b in range(BANDS)) \
+        if carried.banded else ()
+    return Fingerprint(carried.content_hash, values, bands)
 
 
 def similarity(a: tuple[int, ...] | list[int], b: tuple[int, ...] | list[int]) -> float:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from worker.enrich.normalise import EntityTables, search_names
 from worker.enrich.text_stats import word_count
-from worker.index.dedup import fingerprint, merge_origins
+from worker.index.dedup import fingerprint_of, merge_origins
 from worker.index.layout import IndexLayout
 from worker.record import Article, Origin
 
@@ -49,7 +49,7 @@ def article_document(
     indexed_at: datetime | None = None,
 ) -> dict[str, Any]:
     """The indexed form of an article: the record plus fields that make it searchable."""
-    doc = article.model_dump(mode="json", exclude={"origin"})
+    doc = article.model_dump(mode="json", exclude={"origin", "fingerprint"})
     doc["source_kind"] = article.origin.kind
     doc["origins"] = [article.origin.model_dump(mode="json")]
     doc["site"] = site_of(article.url)
@@ -67,7 +67,7 @@ def article_document(
     doc["entity_ids"] = sorted({e.canonical_id for e in article.entities if e.canonical_id})
     doc["word_count"] = article.word_count or word_count(article.body)
     doc["indexed_at"] = (indexed_at or datetime.now(UTC)).isoformat()
-    prints = fingerprint(article.title, article.body)
+    prints = fingerprint_of(article)
     doc["content_hash"] = prints.content_hash
     doc["minhash"] = list(prints.minhash)
     doc["minhash_bands"] = list(prints.bands)

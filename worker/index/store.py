@@ -18,7 +18,7 @@ from elasticsearch.serializer import NdjsonSerializer, OrjsonSerializer
 
 from worker.errors import TransientError
 from worker.index.connection import elasticsearch_client
-from worker.index.dedup import signature_of_bands
+from worker.index.dedup import band_quorum, signature_of_bands
 from worker.index.templates import load_template
 from worker.index.writes import (
     AliasView,
@@ -53,6 +53,16 @@ CANDIDATE_FIELDS = ("id", "story_id", "minhash_bands")
 CANDIDATE_REQUEST: dict[str, Any] = {"_source": False, "stored_fields": "_none_",
                                      "docvalue_fields": list(CANDIDATE_FIELDS)}
 BATCH_CANDIDATES_MAX = 2_000
+# New documents per lookup search: each brings one clause per band, and Elasticsearch caps
+# the clauses of a query (8,192 on a 512 MB heap with 4 search threads).
+LOOKUP_DOCUMENTS_PER_SEARCH = 128
+
+
+def _quorum_query(bands: list[str]) -> dict[str, Any]:
+    """Documents sharing ``band_quorum()`` of ``bands`` (all of them, when there are fewer:
+    bands of an older scheme, looked up one by one)."""
+    return {"bool": {"should": [{"term": {"minhash_bands": band}} for band in bands],
+                     "minimum_should_match": min(band_quorum(), len(bands))}}
 
 
 def _distinct_candidates(hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -195,34 +205,54 @@ class ElasticStore:
 
     def near_duplicate_candidates(self, band_sets: list[list[str]],
                                   size: int = 20) -> list[dict[str, Any]]:
-        """Stored documents sharing a band with any of the new documents.
+        """Stored documents that share at least ``band_quorum()`` bands with a new document.
 
-        One search for the whole batch, which returns every such document while they are
-        few (the usual case: a batch's own re-publications). When more match than that
-        search returns, one search per document in one msearch, each its ``size`` documents
-        sharing most bands: a band common to many texts must not crowd out the copy, and one
-        document's candidates must not crowd out another's.
+        A document sharing fewer can never reach the near-duplicate threshold, so it is not
+        fetched: texts that merely share some phrases (boilerplate, quotes) stay out of the
+        lookup however large the index grows. One search per batch (a batch larger than
+        ``LOOKUP_DOCUMENTS_PER_SEARCH`` is split over an msearch) returns every such document
+        while they are few, the usual case (a batch's own re-publications). When more match
+        than that returns, one search per document in one msearch, each its ``size``
+        documents sharing most bands: one document's candidates (a story syndicated a hundred
+        times) must not crowd out another's.
         """
         band_sets = [b for b in band_sets if b]
-        wanted = sorted({band for bands in band_sets for band in bands})
-        if not wanted:
+        if not band_sets:
             return []
-        limit = min(size * len(band_sets), BATCH_CANDIDATES_MAX)
-        with transient_errors():
-            try:
-                # A filter: every match is taken, so scoring a thousand terms buys nothing
-                # (it doubled the search's cost); one hit past the limit says "too many".
-                response = self.client.search(
-                    index=self.alias, size=limit + 1, track_total_hits=False,
-                    query={"bool": {"filter": {"terms": {"minhash_bands": wanted}}}},
-                    **CANDIDATE_REQUEST,
-                )
-            except NotFoundError:
-                return []
-        hits = response["hits"]["hits"]
-        if len(hits) > limit:
-            return self._candidates_per_document(band_sets, size)
+        chunks = [band_sets[n : n + LOOKUP_DOCUMENTS_PER_SEARCH]
+                  for n in range(0, len(band_sets), LOOKUP_DOCUMENTS_PER_SEARCH)]
+        limits = [min(size * len(chunk), BATCH_CANDIDATES_MAX) for chunk in chunks]
+        searches: list[dict[str, Any]] = []
+        for chunk, limit in zip(chunks, limits, strict=True):
+            # A filter: every match is taken, so scoring buys nothing (it doubled the
+            # search's cost); one hit past the limit says "too many".
+            searches += [{"index": self.alias}, {
+                "size": limit + 1, "track_total_hits": False, **CANDIDATE_REQUEST,
+                "query": {"bool": {"filter": {"bool": {
+                    "should": [_quorum_query(bands) for bands in chunk],
+                    "minimum_should_match": 1}}}},
+            }]
+        hits: list[dict[str, Any]] = []
+        for response, limit in zip(self._msearch(searches), limits, strict=True):
+            if len(response) > limit:
+                return self._candidates_per_document(band_sets, size)
+            hits += response
         return self._with_signatures(_distinct_candidates(hits))
+
+    def _msearch(self, searches: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+        """The hits of each search; none before the first article (no index yet)."""
+        with transient_errors():
+            responses = self.client.msearch(searches=searches)["responses"]
+        out: list[list[dict[str, Any]]] = []
+        for response in responses:
+            error = response.get("error")
+            if error is not None:
+                if error.get("type") == "index_not_found_exception":
+                    out.append([])
+                    continue
+                raise TransientError(f"near-duplicate lookup failed: {error}")
+            out.append(response["hits"]["hits"])
+        return out
 
     def _with_signatures(self, candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Signatures the bands do not spell out (documents of an older band scheme, which
@@ -236,20 +266,12 @@ class ElasticStore:
         return candidates
 
     def _candidates_per_document(self, band_sets: list[list[str]],
-                                 size: int) -> list[dict[str, Any]]:
+                                 size: int = 20) -> list[dict[str, Any]]:
         searches: list[dict[str, Any]] = []
         for bands in band_sets:
-            searches += [{"index": self.alias}, {
-                "size": size, **CANDIDATE_REQUEST,
-                "query": {"bool": {"should": [{"term": {"minhash_bands": b}} for b in bands]}},
-            }]
-        with transient_errors():
-            responses = self.client.msearch(searches=searches)["responses"]
-        hits: list[dict[str, Any]] = []
-        for response in responses:
-            if "error" in response:
-                raise TransientError(f"near-duplicate lookup failed: {response['error']}")
-            hits += response["hits"]["hits"]
+            searches += [{"index": self.alias},
+                         {"size": size, **CANDIDATE_REQUEST, "query": _quorum_query(bands)}]
+        hits = [hit for response in self._msearch(searches) for hit in response]
         return self._with_signatures(_distinct_candidates(hits))
 
     def bulk_write(self, writes: list[Write]) -> BulkOutcome:

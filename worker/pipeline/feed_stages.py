@@ -108,7 +108,7 @@ class FeedStages:
                 at=datetime.now(UTC))]})
         env = env.model_copy(update={"article": article})
         if _has_text(article):
-            self.stages.outbox.enrich([env])
+            self.stages.send_to_nlp([env])
         else:
             self.stages.quarantine.articles([env], _no_text(), stage="fulltext")
 

@@ -15,7 +15,7 @@ import structlog
 
 from worker.enrich.normalise import EntityTables, default_tables
 from worker.errors import QuarantineError, TooLargeError, TransientError
-from worker.index.dedup import CandidatePool
+from worker.index.dedup import CandidatePool, text_fingerprint
 from worker.index.documents import WritePlan, article_document, plan_write
 from worker.index.layout import IndexLayout, load_layout
 from worker.index.writes import Write
@@ -25,6 +25,7 @@ from worker.metrics.counting import count_nlp_batch, count_parsed, count_written
 from worker.pipeline.messages import ArticleEnvelope, SourceItem
 from worker.pipeline.ports import Enricher, Ledger, Outbox, Store
 from worker.pipeline.quarantine import Quarantine, plan_bad_records
+from worker.record import Article
 from worker.settings import Settings
 from worker.sources.seed_common import RecordError
 from worker.sources.seed_files import parse_seed_file
@@ -51,6 +52,12 @@ def batches(items: list[ArticleEnvelope], size: int,
     if batch:
         out.append(batch)
     return out
+
+
+def with_fingerprint(article: Article) -> Article:
+    """The article carrying its text's fingerprints (``TextFingerprint``)."""
+    return article.model_copy(
+        update={"fingerprint": text_fingerprint(article.title, article.body)})
 
 
 def parse_source(
@@ -91,8 +98,12 @@ class Stages:
         return load_layout(self.settings.config_dir)
 
     def send_to_nlp(self, envelopes: list[ArticleEnvelope]) -> None:
-        """Hand articles to the NLP stage in batches of the configured size and text."""
-        for batch in batches(envelopes, self.settings.batch_size, self.settings.batch_chars):
+        """Hand articles to the NLP stage in batches of the configured size and text, each
+        with its text's fingerprints: made here, on the fetch workers, the index stage (the
+        one that needs them) does not spend its time on them."""
+        ready = [env.model_copy(update={"article": with_fingerprint(env.article)})
+                 for env in envelopes]
+        for batch in batches(ready, self.settings.batch_size, self.settings.batch_chars):
             self.outbox.enrich(batch)
 
     def handle_source(self, item: SourceItem) -> int:
