@@ -7,9 +7,11 @@ word. Both ship their models inside their wheels.
 
 Both detectors cost time in proportion to the text they read (py3langid walks it byte by
 byte in Python), and language identification was the largest step of enrichment after the
-NER. So py3langid first reads the opening 1,500 characters, which settle nearly every
-article, and reads on (up to 20,000) only when that verdict is unsure; and when the only
-doubt is Indonesian against Malay, lingua weighs just those two on 1,000 characters.
+NER. So py3langid first reads the opening 800 characters, which settle nearly every article
+(on 5,400 benchmark texts, 600 gave the same verdicts as 1,500), and reads on (up to 20,000)
+only when that verdict is unsure; when the only doubt is Indonesian against Malay (the two
+hold py3langid's belief between them), reading on settles nothing, so lingua weighs just
+those two on 1,000 characters.
 """
 
 from __future__ import annotations
@@ -25,10 +27,11 @@ SHORT_TEXT_LETTERS = 200
 _MIN_RELIABLE_LETTERS = 40
 _MIN_RELIABLE_PROBABILITY = 0.90
 _CONFUSABLE = ("id", "ms")
-_FIRST_LOOK_CHARS = 1_500
+_FIRST_LOOK_CHARS = 800
 _PRIMARY_CHARS = 20_000
 _CROSSCHECK_CHARS = 2_000
 _PAIR_CHECK_CHARS = 1_000
+_LETTER_COUNT_CHARS = 1_000
 _NOT_LETTERS = re.compile(r"[\W\d_]+")  # what is left are letters, in any script
 
 
@@ -66,6 +69,16 @@ def _crosscheck(text: str, candidates: tuple[str, ...],
     return top.language.iso_code_639_1.name.lower(), float(top.value)
 
 
+def _letters(text: str) -> int:
+    """Letters of ``text``, counted exactly only below SHORT_TEXT_LETTERS: every decision
+    here compares the count with that or less, and counting 20,000 characters cost as much
+    as a third of detection."""
+    first = len(_NOT_LETTERS.sub("", text[:_LETTER_COUNT_CHARS]))
+    if first >= SHORT_TEXT_LETTERS or len(text) <= _LETTER_COUNT_CHARS:
+        return first
+    return len(_NOT_LETTERS.sub("", text))
+
+
 def detect_language(text: str, candidates: tuple[str, ...]) -> LanguageGuess:
     """Guess the language of ``text``; text without letters has no language.
 
@@ -73,15 +86,21 @@ def detect_language(text: str, candidates: tuple[str, ...]) -> LanguageGuess:
     of config/languages.yaml).
     """
     head = text[:_PRIMARY_CHARS]
-    letters = len(_NOT_LETTERS.sub("", head))
+    letters = _letters(head)
     if letters == 0:
         return LanguageGuess(None, 0.0, False)
-    language, probability = _py3langid().classify(head[:_FIRST_LOOK_CHARS])
-    if probability < _MIN_RELIABLE_PROBABILITY and len(head) > _FIRST_LOOK_CHARS:
+    ranked = _py3langid().rank(head[:_FIRST_LOOK_CHARS])
+    language, probability = ranked[0]
+    # Indonesian and Malay split py3langid's belief in each other's texts; when they hold it
+    # between them, reading on would not settle it: lingua weighs the pair below.
+    pair_sure = language in _CONFUSABLE and sum(
+        p for lang, p in ranked if lang in _CONFUSABLE) >= _MIN_RELIABLE_PROBABILITY
+    if (probability < _MIN_RELIABLE_PROBABILITY and not pair_sure
+            and len(head) > _FIRST_LOOK_CHARS):
         language, probability = _py3langid().classify(head)
     language, probability = str(language), round(float(probability), 4)
     short = letters < SHORT_TEXT_LETTERS
-    sure = not short and probability >= _MIN_RELIABLE_PROBABILITY
+    sure = not short and (probability >= _MIN_RELIABLE_PROBABILITY or pair_sure)
     if sure and language not in _CONFUSABLE:
         return LanguageGuess(language, probability, letters >= _MIN_RELIABLE_LETTERS)
     pair = tuple(c for c in _CONFUSABLE if c in candidates)
