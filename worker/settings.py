@@ -134,6 +134,11 @@ class Settings(BaseSettings):
     nlp_blas_threads: int = Field(
         1, ge=1, description="BLAS threads per process running NLP (workers scale by process)."
     )
+    nlp_vocab_growth: int = Field(
+        50_000, ge=0,
+        description="Words (lexemes) an NLP process keeps for good per language: the common "
+                    "words of the news it reads; past that, a batch's new words live as long as "
+                    "the batch (spaCy memory zones).")
     nlp_use_blis: bool = Field(
         False, description="Matrix products via thinc's blis instead of numpy's OpenBLAS."
     )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from tests.unit.shipped_config import ENRICHER, TABLES
+from tests.unit.shipped_config import CONFIG_DIR, ENRICHER, TABLES
+from worker.enrich.annotate import Enricher
 from worker.enrich.entities import text_chunks
 from worker.enrich.normalise import normalise_entities
-from worker.enrich.pipelines import parse_language_table
+from worker.enrich.pipelines import NlpConfig, parse_language_table, tokenizer_pipeline
 from worker.record import Mention
 
 
@@ -67,3 +68,22 @@ def test_language_table_rejects_bad_entries() -> None:
         except ValueError:
             continue
         raise AssertionError("accepted a broken table")
+
+
+def test_a_process_keeps_the_words_it_reads_up_to_a_bound() -> None:
+    """The words of the news a process reads stay in its vocabulary (the next batch finds them
+    made), until ``vocab_growth`` of them; past that, a batch's new words go with it, so
+    memory is bounded however long a worker runs."""
+    nlp = tokenizer_pipeline("de")  # a language without a model: keyphrases still tokenize
+    learning = Enricher(NlpConfig(CONFIG_DIR, vocab_growth=1_000))
+    words = nlp.vocab.strings  # spaCy's Vocab length never shrinks; its strings do
+    before = len(words)
+    learning.annotate_many(["Quarkbällchen und Zwetschgendatschi füllen den Wochenmarkt."],
+                           ["de"])
+    assert len(words) > before
+    full = Enricher(NlpConfig(CONFIG_DIR, vocab_growth=0))
+    before = len(words)
+    result = full.annotate_many(["Streuselschnecken und Kartoffelpuffer am Marktplatz."],
+                                ["de"])
+    assert len(words) == before  # made for the batch, dropped with it
+    assert "Kartoffelpuffer" in " ".join(result[0].keyphrases)  # and used meanwhile

@@ -31,11 +31,13 @@ class NlpConfig:
     config_dir: Path
     blas_threads: int = 1
     use_blis: bool = False
+    vocab_growth: int = 50_000
 
     @classmethod
     def from_settings(cls, settings: Settings) -> NlpConfig:
         """The enrichment part of the settings."""
-        return cls(settings.config_dir, settings.nlp_blas_threads, settings.nlp_use_blis)
+        return cls(settings.config_dir, settings.nlp_blas_threads, settings.nlp_use_blis,
+                   settings.nlp_vocab_growth)
 
 
 @dataclass(frozen=True)
