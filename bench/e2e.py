@@ -32,7 +32,10 @@ from bench.procs import percentile
 from bench.stack import PrivateStack
 from bench.worker_api import Article, StackClient, articles_template
 
-POLL_S = 0.2  # ledger polling; a larger job is polled less often (its summary costs more)
+# Completion is polled with one cheap ledger call (items with an outcome); a coarse poll would
+# add up to its interval to a run of two seconds (the indexing comparison).
+E2E_POLL_S = 0.05
+INDEXING_POLL_S = 0.01
 RAW_INDEX_PREFIX = "bench-raw-bulk"
 ARTICLES_ALIAS = "news-articles"  # what the stack's workers write (no NEWSWORKER_ARTICLES_ALIAS)
 
@@ -50,6 +53,7 @@ class EndToEnd:
     unexpected_ids: int
     latencies_s: list[float]
     rss: dict[str, dict[str, dict[str, Any]] | None] = field(default_factory=dict)
+    cpu_s: dict[str, float] = field(default_factory=dict)  # per service, during the run
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -75,6 +79,11 @@ class EndToEnd:
             "quarantined": self.summary.get("quarantined"),
             "indexed_count": self.indexed_count,
             "missing_ids": self.missing_ids, "unexpected_ids": self.unexpected_ids,
+            # Where the machine's time went: CPU seconds per service, and the share of the
+            # run the NLP pool was busy (the rest it waited for work).
+            "cpu_seconds": self.cpu_s,
+            "nlp_pool_busy_share": (round(self.cpu_s["worker-nlp/pool"] / self.seconds, 3)
+                                    if "worker-nlp/pool" in self.cpu_s else None),
         }
 
 
@@ -83,21 +92,26 @@ def _rounded(value: float | None) -> float | None:
 
 
 def _wait_job(client: StackClient, job_id: str, expected: int, timeout_s: float,
-              on_progress: Callable[[int], None] = lambda _done: None) -> dict[str, Any]:
-    """Poll the ledger until every item of the job has an outcome (or the timeout)."""
+              on_progress: Callable[[int], None] = lambda _done: None,
+              poll_s: float = E2E_POLL_S) -> tuple[dict[str, Any], float]:
+    """Poll the ledger until every item of the job has an outcome (or the timeout).
+
+    Returns the job's summary and the time (``time.time()``) the last outcome was first seen.
+    """
     deadline = time.monotonic() + timeout_s
     while True:
-        summary = client.summary(job_id)
-        finished = sum(int(summary[k]) for k in ("indexed", "updated", "duplicates",
-                                                 "quarantined"))
+        finished = client.outcome_count(job_id)
         on_progress(finished)
-        # An ingest job is done when every registered article has an outcome; a job sent
-        # straight to the index queue registers nothing, so also wait for all outcomes.
-        if summary["done"] and finished >= expected:
-            return summary
+        if finished >= expected:
+            seen = time.time()
+            summary = client.summary(job_id)
+            # An ingest job is done when every registered article has an outcome; a job sent
+            # straight to the index queue registers nothing, so also wait for all outcomes.
+            if summary["done"]:
+                return summary, seen
         if time.monotonic() > deadline:
             raise TimeoutError(f"job {job_id}: {finished}/{expected} done after {timeout_s:.0f} s")
-        time.sleep(POLL_S + expected / 20_000)
+        time.sleep(poll_s)
 
 
 def _scan(es: Elasticsearch, index: str, fields: list[str]) -> Iterator[dict[str, Any]]:
@@ -117,10 +131,20 @@ def warm_stack(client: StackClient, es: Elasticsearch, folder: Path, seed: int) 
     path = folder / "warm-up.jsonl"
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n"
                             for r in records.values()), encoding="utf-8")
-    job_id = f"bench-warm-{uuid.uuid4().hex[:8]}"
-    client.ingest_files([path], job_id)
+    job_id, _ = client.ingest_files([path])
     _wait_job(client, job_id, len(records), timeout_s=300)
     fresh_articles_index(es)
+
+
+def warm_elasticsearch(es: Elasticsearch, enriched: list[Article],
+                       documents: list[dict[str, Any]], rounds: int = 2) -> float:
+    """Bulk the documents into a scratch index and drop it, ``rounds`` times: a new JVM
+    spends its first minute compiling (12 CPU-seconds of C2 during a cold end-to-end run of
+    1,000 articles), which a node that has been up for a while no longer pays. Seconds taken."""
+    start = time.monotonic()
+    for _ in range(rounds):
+        _raw_bulk(es, enriched, documents)
+    return time.monotonic() - start
 
 
 def run_end_to_end(stack: PrivateStack, client: StackClient, es: Elasticsearch, corpus: Corpus,
@@ -135,11 +159,14 @@ def run_end_to_end(stack: PrivateStack, client: StackClient, es: Elasticsearch, 
             if finished >= checkpoint and rss[str(checkpoint)] is None:
                 rss[str(checkpoint)] = stack.rss()
 
-    job_id = f"bench-{uuid.uuid4().hex[:10]}"
-    key_to_file = client.ingest_files(list(ids_by_file), job_id)
-    summary = _wait_job(client, job_id, len(corpus.articles), timeout_s, on_progress)
+    cpu_before = stack.cpu()
+    job_id, key_to_file = client.ingest_files(list(ids_by_file))
+    summary, _ = _wait_job(client, job_id, len(corpus.articles), timeout_s, on_progress)
     es.indices.refresh(index=ARTICLES_ALIAS)
     seconds = time.time() - min(client.sent_at[key] for key in key_to_file)
+    cpu_after = stack.cpu()
+    cpu = {name: round(cpu_after[name] - used, 2) for name, used in cpu_before.items()
+           if name in cpu_after}
 
     indexed_count = int(es.count(index=ARTICLES_ALIAS)["count"])
     indexed_at: dict[str, float] = {}
@@ -153,7 +180,7 @@ def run_end_to_end(stack: PrivateStack, client: StackClient, es: Elasticsearch, 
 
     run = EndToEnd(len(corpus.articles), corpus.words, seconds, summary, indexed_count,
                    len(expected - set(indexed_at)), len(set(indexed_at) - expected), latencies,
-                   rss)
+                   rss, cpu_s=cpu)
     n = len(corpus.articles)
     checks = {
         "indexed (ledger)": (summary["indexed"], n),
@@ -213,10 +240,9 @@ def fresh_articles_index(es: Elasticsearch) -> None:
                       aliases={ARTICLES_ALIAS: {"is_write_index": True}})
 
 
-def compare_indexing(client: StackClient, es: Elasticsearch, enriched: list[Article],
-                     documents: list[dict[str, Any]], timeout_s: float,
-                     chunk_size: int = 500) -> Indexing:
-    """Raw bulk of the documents, then the index worker on the same records (fresh indices)."""
+def _raw_bulk(es: Elasticsearch, enriched: list[Article], documents: list[dict[str, Any]],
+              chunk_size: int = 500) -> tuple[float, int]:
+    """Seconds to bulk the documents into a fresh scratch index and refresh it; its count."""
     raw_index = f"{RAW_INDEX_PREFIX}-000001"
     es.indices.put_index_template(name=RAW_INDEX_PREFIX,
                                   **articles_template(f"{RAW_INDEX_PREFIX}-*"))
@@ -228,17 +254,37 @@ def compare_indexing(client: StackClient, es: Elasticsearch, enriched: list[Arti
     start = time.monotonic()
     helpers.bulk(es, actions, chunk_size=chunk_size)
     es.indices.refresh(index=raw_index)
-    raw_seconds = time.monotonic() - start
-    raw_count = int(es.count(index=raw_index)["count"])
+    seconds = time.monotonic() - start
+    count = int(es.count(index=raw_index)["count"])
     es.indices.delete(index=raw_index)
+    return seconds, count
 
+
+def _index_stage(client: StackClient, es: Elasticsearch, enriched: list[Article],
+                 timeout_s: float) -> tuple[float, dict[str, Any], int]:
+    """Seconds for the index worker to make the records searchable; the job's summary and
+    the index's count."""
     fresh_articles_index(es)
     job_id = f"bench-index-{uuid.uuid4().hex[:8]}"
     client.index_batches(job_id, enriched)
-    summary = _wait_job(client, job_id, len(enriched), timeout_s)
+    summary, _ = _wait_job(client, job_id, len(enriched), timeout_s, poll_s=INDEXING_POLL_S)
     es.indices.refresh(index=ARTICLES_ALIAS)
-    stage_seconds = time.time() - client.sent_at[job_id]
-    stage_count = int(es.count(index=ARTICLES_ALIAS)["count"])
+    seconds = time.time() - client.sent_at[job_id]
+    return seconds, summary, int(es.count(index=ARTICLES_ALIAS)["count"])
+
+
+def compare_indexing(client: StackClient, es: Elasticsearch, enriched: list[Article],
+                     documents: list[dict[str, Any]], timeout_s: float,
+                     chunk_size: int = 500, stage_first: bool = False) -> Indexing:
+    """Raw bulk of the documents and the index worker on the same records (fresh indices),
+    one right after the other; ``stage_first`` swaps their order, so that pairs taken in
+    both orders cancel a drift of the machine's speed."""
+    if stage_first:
+        stage_seconds, summary, stage_count = _index_stage(client, es, enriched, timeout_s)
+        raw_seconds, raw_count = _raw_bulk(es, enriched, documents, chunk_size)
+    else:
+        raw_seconds, raw_count = _raw_bulk(es, enriched, documents, chunk_size)
+        stage_seconds, summary, stage_count = _index_stage(client, es, enriched, timeout_s)
     n = len(enriched)
     result = Indexing(n, raw_seconds, chunk_size, stage_seconds, client.batch_size, raw_count,
                       summary, stage_count)

@@ -25,6 +25,18 @@ def rss_mib(pid: int) -> float | None:
     return None
 
 
+_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far; 0.0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS_PER_S
+
+
 def parent_of(pid: int) -> int | None:
     """The parent pid from /proc/PID/stat (the command name may hold spaces or parentheses)."""
     try:

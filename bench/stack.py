@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.procs import descendants, rss_mib
+from bench.procs import cpu_seconds, descendants, rss_mib
 
 ROOT = Path(__file__).resolve().parents[1]
 NLP_CONCURRENCY_ENV = "NEWSWORKER_NLP_CONCURRENCY"
@@ -85,6 +85,18 @@ class PrivateStack:
     def nlp_pool_processes(self) -> int:
         """Pool processes the NLP worker really runs (what the limit is compared at)."""
         return sum(1 for label in self.worker_processes() if label.startswith("worker-nlp/"))
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds used so far by each service with its children (a worker's pool, the
+        node's JVM), and by the NLP worker's pool alone (``worker-nlp/pool``)."""
+        used: dict[str, float] = {}
+        for name, row in sorted(self.services.items()):
+            pid = int(row["pid"])
+            children = descendants(pid)
+            used[name] = cpu_seconds(pid) + sum(cpu_seconds(c) for c in children)
+            if name == "worker-nlp":
+                used["worker-nlp/pool"] = sum(cpu_seconds(c) for c in children)
+        return used
 
     def rss(self) -> dict[str, dict[str, Any]]:
         """RSS (MiB) of every worker process now, with its pid."""

@@ -238,8 +238,8 @@ def measure_stage(corpus: Corpus, repeats: int = 1) -> tuple[StageResult, list[A
     return best, enriched, enricher
 
 
-PAIRED_ARTICLES = 300
-PAIRED_PASSES = 3
+PAIRED_ARTICLES = 150
+PAIRED_PASSES = 6
 
 
 def paired_stage_vs_limit(corpus: Corpus, enricher: Any,
@@ -247,30 +247,46 @@ def paired_stage_vs_limit(corpus: Corpus, enricher: Any,
     """The stage against raw ``nlp.pipe`` in this process, measured in back-to-back pairs.
 
     A shared VM's speed drifts by ±15 % between minutes, which swamps a ratio of two figures
-    taken minutes apart. Here each pass runs raw ``nlp.pipe`` over the paragraph chunks of
-    the first articles, then the (unwrapped) stage over the same articles; the ratio is the
-    median of the passes' ratios.
+    taken minutes apart. Here each pass takes the next slice of ``PAIRED_ARTICLES`` articles
+    and runs raw ``nlp.pipe`` over their paragraph chunks and the (unwrapped) stage over the
+    same articles, seconds apart, every other pass in the other order (so a steady drift
+    favours neither); the ratio is the median of the passes' ratios.
     """
-    articles = corpus.articles[:PAIRED_ARTICLES]
-    sample = dataclasses.replace(corpus, articles=articles,
-                                 languages=corpus.languages[:PAIRED_ARTICLES],
-                                 records=corpus.records[:PAIRED_ARTICLES])
-    [chunks] = paragraphs_by_language(sample, 1)
-    words = sum(words_of(text) for texts in chunks.values() for text in texts)
     size = batch_size()
-    pairs = []
-    for _ in range(passes):
-        start = time.perf_counter()
-        for language, texts in chunks.items():
-            for _doc in ner_pipeline(language).pipe(texts):
-                pass
-        raw = words / (time.perf_counter() - start)
-        start = time.perf_counter()
-        for n in range(0, len(articles), size):
-            enricher.enrich_many(articles[n : n + size])
-        stage = words / (time.perf_counter() - start)
-        pairs.append({"raw_words_per_s": round(raw, 1), "stage_words_per_s": round(stage, 1),
-                      "ratio": round(stage / raw, 4)})
-    ratios = sorted(p["ratio"] for p in pairs)
-    return {"articles": len(articles), "words": words, "passes": pairs,
-            "ratio": ratios[len(ratios) // 2]}
+    slices = max(1, len(corpus.articles) // PAIRED_ARTICLES)
+    pairs: list[dict[str, Any]] = []
+    ratios: list[float] = []
+    for n in range(passes):
+        start = (n % slices) * PAIRED_ARTICLES
+        articles = corpus.articles[start : start + PAIRED_ARTICLES]
+        sample = dataclasses.replace(corpus, articles=articles,
+                                     languages=corpus.languages[start : start + len(articles)],
+                                     records=corpus.records[start : start + len(articles)])
+        [chunks] = paragraphs_by_language(sample, 1)
+        words = sum(words_of(text) for texts in chunks.values() for text in texts)
+
+        def raw(chunks: dict[str, list[str]] = chunks) -> None:
+            for language, texts in chunks.items():
+                for _doc in ner_pipeline(language).pipe(texts):
+                    pass
+
+        def stage(articles: list[Article] = articles) -> None:
+            for k in range(0, len(articles), size):
+                enricher.enrich_many(articles[k : k + size])
+
+        order = (raw, stage) if n % 2 == 0 else (stage, raw)
+        seconds: dict[Callable[[], None], float] = {}
+        for step in order:
+            begin = time.perf_counter()
+            step()
+            seconds[step] = time.perf_counter() - begin
+        ratios.append(seconds[raw] / seconds[stage])
+        pairs.append({"articles": len(articles), "words": words,
+                      "raw_words_per_s": round(words / seconds[raw], 1),
+                      "stage_words_per_s": round(words / seconds[stage], 1),
+                      "ratio": round(seconds[raw] / seconds[stage], 4),
+                      "order": "raw, stage" if n % 2 == 0 else "stage, raw"})
+    ratios.sort()
+    middle = len(ratios) // 2
+    median = ratios[middle] if len(ratios) % 2 else (ratios[middle - 1] + ratios[middle]) / 2
+    return {"articles_per_pass": PAIRED_ARTICLES, "passes": pairs, "ratio": round(median, 4)}

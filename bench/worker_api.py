@@ -20,7 +20,7 @@ from worker.index.documents import article_document
 from worker.index.layout import load_layout
 from worker.index.templates import load_template
 from worker.jobs.ledger import JobLedger
-from worker.jobs.submit import source_items, submit
+from worker.jobs.submit import start_ingest
 from worker.pipeline.messages import ArticleEnvelope, SourceItem
 from worker.queue.celery_config import make_app
 from worker.queue.names import NLP_QUEUE, QUEUES
@@ -110,13 +110,12 @@ class StackClient:
         """Articles per NLP / index message, as the workers batch them."""
         return int(self.settings.batch_size)
 
-    def ingest_files(self, paths: list[Path], job_id: str) -> dict[str, Path]:
-        """Queue seed files as one job (ledger opened first); source key -> file."""
-        items = source_items(paths, job_id, self.settings)
-        by_key = {item.key: Path(item.origin.location) for item in items}
+    def ingest_files(self, paths: list[Path]) -> tuple[str, dict[str, Path]]:
+        """Queue seed files as one job exactly as `ingest` does (ledger opened first, small
+        files parsed together); the job id and each source key's file."""
         recorder = _RecordingOutbox(self.outbox, self.sent_at)
-        submit(job_id, items, [], self.ledger, recorder)
-        return by_key
+        job_id = start_ingest([str(p) for p in paths], self.settings, self.ledger, recorder, {})
+        return job_id, dict(recorder.files)
 
     def index_batches(self, job_id: str, articles: list[Article]) -> None:
         """Send enriched articles straight to the index queue, in the workers' batch size."""
@@ -126,6 +125,10 @@ class StackClient:
             batch = envelopes[start : start + self.batch_size]
             self.sent_at.setdefault(job_id, time.time())
             self.outbox.index(batch)
+
+    def outcome_count(self, job_id: str) -> int:
+        """Items of the job with an outcome (one Redis call)."""
+        return self.ledger.outcome_count(job_id)
 
     def summary(self, job_id: str) -> dict[str, Any]:
         """The job's counts (submitted, indexed, duplicates, quarantined, done, ...)."""
@@ -142,15 +145,17 @@ class _RecordingOutbox:
     def __init__(self, outbox: CeleryOutbox, sent_at: dict[str, float]) -> None:
         self.outbox = outbox
         self.sent_at = sent_at
+        self.files: dict[str, Path] = {}
 
     def parse(self, item: SourceItem) -> None:
-        self.sent_at[item.key] = time.time()
-        self.outbox.parse(item)
+        self.parse_group([item])
 
     def parse_group(self, items: list[SourceItem]) -> None:
         for item in items:
             self.sent_at[item.key] = time.time()
-        self.outbox.parse_group(items)
+            self.files[item.key] = Path(item.origin.location)
+        if items:
+            self.outbox.parse_group(items)
 
     def __getattr__(self, name: str) -> Callable[..., None]:
         return getattr(self.outbox, name)  # type: ignore[no-any-return]

@@ -69,5 +69,9 @@ def test_every_figure_is_there(report: dict[str, Any]) -> None:
         snapshot = report["rss"][point]
         assert any(label.startswith("worker-nlp/") for label in snapshot), snapshot
         assert all(_number(p["rss_mib"]) for p in snapshot.values()), snapshot
+    # What takes the rest of end to end: CPU seconds per service during the run.
+    cpu = report["e2e"]["cpu_seconds"]
+    assert {"worker-nlp/pool", "elasticsearch", "worker-index"} <= set(cpu), cpu
+    assert 0 < report["e2e"]["nlp_pool_busy_share"] <= 1.05
     machine = report["machine"]
     assert machine["cores"] and machine["python"] and machine["spacy"]

@@ -127,6 +127,10 @@ class JobLedger:
         """True for a job this ledger knows."""
         return bool(self.r.exists(self._key(job_id, "meta")))
 
+    def outcome_count(self, job_id: str) -> int:
+        """How many items of the job have an outcome: one cheap call, for tight polling."""
+        return int(self.r.hlen(self._key(job_id, "outcomes")))
+
     def summary(self, job_id: str) -> JobSummary:
         """Current counts of a job."""
         sources = self.r.hvals(self._key(job_id, "sources"))
