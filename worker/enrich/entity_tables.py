@@ -57,6 +57,18 @@ class EntityTables:
     _merged_titles: dict[str | None, tuple[tuple[str, ...], ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    # (surface, language, personal) -> display name without titles; see ``names_memo``.
+    _names: dict[tuple[str, str | None, bool], str] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def names_memo(self) -> dict[tuple[str, str | None, bool], str]:
+        """Names already stripped of titles with these tables, at most ``_MEMO_SIZE`` of them:
+        the index stage strips every surface form of every entity again for its search keys
+        (a quarter of its Python time), and news repeats the same names."""
+        if len(self._names) >= _MEMO_SIZE:
+            self._names.clear()
+        return self._names
 
     def titles_for(self, language: str | None) -> tuple[tuple[str, ...], ...]:
         """Personal titles of a language (all languages when unknown), longest first."""

@@ -60,9 +60,14 @@ _TRAIL_PUNCT = " ,;:\"'“”‘’«»()"
 
 def strip_titles(text: str, language: str | None, *, personal: bool, tables: EntityTables) -> str:
     """Display name of a mention: 'Mr. Putin' -> 'Putin'; personal titles only when asked."""
-    name = strip_leading(entity_name(text), tables.leading_words)
-    if personal:
-        name = strip_leading(name, tables.titles_for(language))
+    memo = tables.names_memo()
+    key = (text, language, personal)
+    name = memo.get(key)
+    if name is None:
+        name = strip_leading(entity_name(text), tables.leading_words)
+        if personal:
+            name = strip_leading(name, tables.titles_for(language))
+        memo[key] = name
     return name
 
 

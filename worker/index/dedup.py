@@ -231,8 +231,11 @@ def merge_origins(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[
     return merged
 
 
+_ROWS_HEX = "%08x" * ROWS  # one format for a band's rows: a third of the time of a join
+
+
 def _band(number: int, rows: tuple[int, ...]) -> str:
-    return f"{SCHEME}:{number}:" + "".join(f"{row:08x}" for row in rows)
+    return f"{SCHEME}:{number}:" + _ROWS_HEX % rows
 
 
 def signature_of_bands(bands: Iterable[str]) -> tuple[int, ...] | None:
