@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import time
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 import structlog
@@ -18,7 +19,7 @@ from worker.errors import QuarantineError, TooLargeError, TransientError
 from worker.index.dedup import CandidatePool, text_fingerprint
 from worker.index.documents import WritePlan, article_document, plan_write
 from worker.index.layout import IndexLayout, load_layout
-from worker.index.writes import Write
+from worker.index.writes import BulkOutcome, Write
 from worker.jobs.keys import envelopes_for
 from worker.jobs.summary import Outcome
 from worker.metrics.counting import count_nlp_batch, count_parsed, count_written
@@ -31,6 +32,10 @@ from worker.sources.seed_common import RecordError
 from worker.sources.seed_files import parse_seed_file
 
 log = structlog.get_logger(__name__)
+
+# Documents per bulk request of the index stage: a batch of 128 goes in two requests, the
+# first written while the second's documents are built.
+BULK_PART = 64
 
 
 def batches(items: list[ArticleEnvelope], size: int,
@@ -152,26 +157,52 @@ class Stages:
         if enriched:
             self.outbox.index(enriched)
 
+    @functools.cached_property
+    def _bulk_writer(self) -> ThreadPoolExecutor:
+        """One thread that sends a batch's bulk requests in order while this one builds the
+        next part's documents (started on first use: in the worker process, after the fork)."""
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk")
+
     def handle_index(self, envelopes: list[ArticleEnvelope]) -> list[ArticleEnvelope]:
-        """Write the articles (new, duplicate, edited, near-duplicate); returns those to retry."""
+        """Write the articles (new, duplicate, edited, near-duplicate); returns those to retry.
+
+        A batch is written in parts of ``BULK_PART`` documents: Elasticsearch writes one
+        part while this process builds the next part's documents, rather than waiting idle
+        for the whole batch's (a third of a batch's time, measured on 128 articles).
+        """
         by_id: dict[str, list[ArticleEnvelope]] = {}
         for envelope in envelopes:
             by_id.setdefault(envelope.article.id, []).append(envelope)
         current = self.store.current(list(by_id))
+        ids = list(by_id)
         plans: dict[str, WritePlan] = {}
-        for doc_id, group in by_id.items():
-            existing = current.get(doc_id)
-            plans[doc_id] = plan_write(
-                article_document(group[0].article, self.entity_tables, self.index_layout),
-                existing.source if existing else None,
-            )
-        self._link_near_duplicates([(i, p.document) for i, p in plans.items()
-                                    if p.action == "create"])
-        writes = [
-            Write(doc_id, plan.action, plan.document, current.get(doc_id))
-            for doc_id, plan in plans.items() if plan.action != "skip"
-        ]
-        outcome = self.store.bulk_write(writes)
+        pool = CandidatePool()
+        sent: list[Future[BulkOutcome]] = []
+        try:
+            for start in range(0, len(ids), BULK_PART):
+                part: dict[str, WritePlan] = {}
+                for doc_id in ids[start : start + BULK_PART]:
+                    existing = current.get(doc_id)
+                    part[doc_id] = plan_write(
+                        article_document(by_id[doc_id][0].article, self.entity_tables,
+                                         self.index_layout),
+                        existing.source if existing else None,
+                    )
+                self._link_near_duplicates(pool, [(i, p.document) for i, p in part.items()
+                                                  if p.action == "create"])
+                plans |= part
+                writes = [Write(doc_id, plan.action, plan.document, current.get(doc_id))
+                          for doc_id, plan in part.items() if plan.action != "skip"]
+                if writes:
+                    sent.append(self._bulk_writer.submit(self.store.bulk_write, writes))
+        finally:
+            wait(sent)  # nothing of this batch is still being written when it is retried
+        outcome = BulkOutcome()
+        for future in sent:
+            part_outcome = future.result()
+            outcome.written += part_outcome.written
+            outcome.rejected |= part_outcome.rejected
+            outcome.retry |= part_outcome.retry
         done = set(outcome.written) | {i for i, p in plans.items() if p.action == "skip"}
         results: dict[str, dict[str, Outcome]] = {}
         for doc_id in done:
@@ -201,10 +232,13 @@ class Stages:
             raise TransientError(f"elasticsearch asked to retry all {len(retry)} items")
         self.outbox.index(retry, delay_s=5)
 
-    def _link_near_duplicates(self, new_docs: list[tuple[str, dict[str, Any]]]) -> None:
-        """Point each new document at the story it re-publishes (indexed or in this batch)."""
-        pool = CandidatePool(self.store.near_duplicate_candidates(
-            [doc["minhash_bands"] for _, doc in new_docs]))
+    def _link_near_duplicates(self, pool: CandidatePool,
+                              new_docs: list[tuple[str, dict[str, Any]]]) -> None:
+        """Point each new document at the story it re-publishes (indexed, or earlier in this
+        batch: ``pool`` holds the batch's documents planned so far)."""
+        for candidate in self.store.near_duplicate_candidates(
+                [doc["minhash_bands"] for _, doc in new_docs]):
+            pool.add(candidate)
         for doc_id, doc in new_docs:
             found = pool.best(tuple(doc["minhash"]), doc["minhash_bands"])
             if found:
