@@ -136,10 +136,8 @@ def fingerprint(title: str, body: str) -> Fingerprint:
         values = tuple((permuted.min(axis=1) >> _SHIFT32).tolist())
     else:
         values = (int(_MASK32),) * NUM_PERM
-    bands: tuple[str, ...] = ()
-    if grams.size >= MIN_SHINGLES:
-        bands = tuple(_band(b, values[b * ROWS : (b + 1) * ROWS]) for b in range(BANDS))
-    return Fingerprint(content_hash(title, body), values, bands)
+    return Fingerprint(content_hash(title, body), values,
+                       _bands(values) if grams.size >= MIN_SHINGLES else ())
 
 
 def band_quorum() -> int:
@@ -172,9 +170,7 @@ def fingerprint_of(article: Article) -> Fingerprint:
     if carried is None or carried.text_crc != text_crc(article.title, article.body):
         return fingerprint(article.title, article.body)
     values = tuple(carried.minhash)
-    bands = tuple(_band(b, values[b * ROWS : (b + 1) * ROWS]) for b in range(BANDS)) \
-        if carried.banded else ()
-    return Fingerprint(carried.content_hash, values, bands)
+    return Fingerprint(carried.content_hash, values, _bands(values) if carried.banded else ())
 
 
 def similarity(a: tuple[int, ...] | list[int], b: tuple[int, ...] | list[int]) -> float:
@@ -236,6 +232,11 @@ _ROWS_HEX = "%08x" * ROWS  # one format for a band's rows: a third of the time o
 
 def _band(number: int, rows: tuple[int, ...]) -> str:
     return f"{SCHEME}:{number}:" + _ROWS_HEX % rows
+
+
+def _bands(values: tuple[int, ...]) -> tuple[str, ...]:
+    """The LSH bands of a signature."""
+    return tuple(_band(b, values[b * ROWS : (b + 1) * ROWS]) for b in range(BANDS))
 
 
 def signature_of_bands(bands: Iterable[str]) -> tuple[int, ...] | None:
