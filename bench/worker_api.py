@@ -23,6 +23,7 @@ from worker.jobs.ledger import JobLedger
 from worker.jobs.submit import start_ingest
 from worker.pipeline.messages import ArticleEnvelope, SourceItem
 from worker.pipeline.stages import with_fingerprint
+from worker.queue.batches import BatchStore
 from worker.queue.celery_config import make_app
 from worker.queue.names import INDEX_QUEUE, NLP_QUEUE, QUEUES
 from worker.queue.outbox import CeleryOutbox
@@ -103,7 +104,7 @@ class StackClient:
         self.settings = _settings(redis_url=redis_url, elasticsearch_url=elasticsearch_url)
         self.ledger = JobLedger.from_url(redis_url)
         self.app = make_app(self.settings)
-        self.outbox = CeleryOutbox(self.app)
+        self.outbox = CeleryOutbox(self.app, BatchStore.from_url(redis_url))
         self.sent_at: dict[str, float] = {}  # source key or batch key -> time.time()
 
     @property

@@ -307,6 +307,7 @@ def test_a_poison_article_is_parked_and_replayed_once_its_cause_is_gone(
 def test_a_document_the_mapping_rejects_is_quarantined_with_its_reason(
         faults: Stack, tmp_path: Path) -> None:
     from worker.pipeline.messages import ArticleEnvelope
+    from worker.queue.batches import BatchStore
     from worker.queue.celery_config import make_app
     from worker.queue.outbox import CeleryOutbox
     from worker.record import Article, Entity
@@ -330,7 +331,7 @@ def test_a_document_the_mapping_rejects_is_quarantined_with_its_reason(
     redis_url = services(faults)["redis"]["url"]
     app = make_app(Settings(_env_file=None, redis_url=redis_url))
     try:
-        CeleryOutbox(app).index(envelopes)
+        CeleryOutbox(app, BatchStore.from_url(redis_url)).index(envelopes)
     finally:
         app.close()
     final, _ = done(faults, job, 60)

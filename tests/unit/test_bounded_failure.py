@@ -23,6 +23,7 @@ from worker.pipeline.fate import Retry
 from worker.pipeline.messages import SourceItem, dump_envelopes, payload_job_ids
 from worker.pipeline.quarantine import digest, file_refusal, plan_bad_records
 from worker.pipeline.stages import Stages
+from worker.queue.batches import is_claim
 from worker.record import Origin
 from worker.settings import Settings
 from worker.sources.discover import SeedPathError, discover_seed_files, seed_paths
@@ -230,6 +231,9 @@ def test_job_ids_of_every_message_shape() -> None:
     assert payload_job_ids(dump_envelopes(outbox.enriched[0])) == ["j"]
     assert payload_job_ids([{"job_id": "b"}, {"job_id": "a"}]) == ["a", "b"]
     assert payload_job_ids("not json") == [] and payload_job_ids(None) == []
+    claim = {"batch": "newsworker:batch:b:1", "job_ids": ["b", "a"], "articles": 2}
+    assert payload_job_ids(claim) == ["a", "b"] and is_claim(claim)
+    assert not is_claim(dump_envelopes(outbox.enriched[0]))
 
 
 def test_waiting_is_described_and_shown_only_while_the_job_is_not_done() -> None:

@@ -7,6 +7,7 @@ from worker.feeds.registry import FeedRegistry
 from worker.index.store import ElasticStore
 from worker.jobs.ledger import JobLedger
 from worker.jobs.summary import JobSummary
+from worker.queue.batches import BatchStore
 from worker.queue.celery_config import make_app
 from worker.queue.outbox import CeleryOutbox
 from worker.settings import get_settings
@@ -19,7 +20,8 @@ def ledger() -> JobLedger:
 
 def outbox() -> CeleryOutbox:
     """Sends task messages to the workers' queues."""
-    return CeleryOutbox(make_app(get_settings()))
+    settings = get_settings()
+    return CeleryOutbox(make_app(settings), BatchStore.from_url(settings.redis_url))
 
 
 def store() -> ElasticStore:

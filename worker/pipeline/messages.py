@@ -60,9 +60,10 @@ def dump_envelopes(envelopes: list[ArticleEnvelope]) -> str:
     return _ENVELOPES.dump_json(envelopes).decode()
 
 
-def load_envelopes(payload: str | list[dict[str, Any]]) -> list[ArticleEnvelope]:
-    """Envelopes from a task message (JSON text; lists of dicts from older messages too)."""
-    if isinstance(payload, str):
+def load_envelopes(payload: str | bytes | list[dict[str, Any]]) -> list[ArticleEnvelope]:
+    """Envelopes from a task message or a stored batch (JSON text; lists of dicts from older
+    messages too)."""
+    if isinstance(payload, str | bytes):
         return _ENVELOPES.validate_json(payload)
     return _ENVELOPES.validate_python(payload)
 
@@ -75,7 +76,10 @@ def load_envelope(payload: str | dict[str, Any]) -> ArticleEnvelope:
 
 
 def payload_job_ids(payload: Any) -> list[str]:
-    """The jobs a task message works for (any message shape above); [] when there are none."""
+    """The jobs a task message works for (any message shape above, or a claim on a stored
+    batch, which names them); [] when there are none."""
+    if isinstance(payload, dict) and isinstance(payload.get("job_ids"), list):
+        return sorted({str(j) for j in payload["job_ids"] if j})
     if isinstance(payload, str):
         try:
             payload = json.loads(payload)

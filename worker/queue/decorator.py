@@ -51,6 +51,9 @@ class TaskPolicy:
     on_retry: Callable[[], None] = lambda: None
     on_waiting: OnWaiting = field(default=lambda payload, reason, retries: None)
     on_recovered: Callable[[Any], None] = lambda payload: None
+    # The message is finished for good (done, quarantined, or split into new messages):
+    # what it alone kept (a stored batch) may go. Never called on a retry.
+    release: Callable[[Any], None] = lambda payload: None
 
 
 def poison_error(deliveries: int) -> PoisonMessageError:
@@ -90,6 +93,7 @@ def pipeline_task(
                     for part in parts:
                         self.apply_async(args=(part,), queue=queue)
                     _quietly(policy.finished, message_key)
+                    _quietly(policy.release, payload)
                     return
                 log.error("poison message parked", task=name, deliveries=deliveries - 1)
                 work = _raiser(poison_error(deliveries))
@@ -101,6 +105,7 @@ def pipeline_task(
             if retry is None:
                 if retries:
                     _quietly(policy.on_recovered, payload)
+                _quietly(policy.release, payload)
                 return
             policy.on_retry()
             if retry.waits_on_service:

@@ -2,6 +2,7 @@
 
 Sending by name needs no task module, so the CLI can send with an app built from the
 settings it has just read (after `dev up` wrote the addresses), and workers send with theirs.
+Article batches wait in Redis and their messages carry a claim (``worker.queue.batches``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 from celery import Celery
 
 from worker.pipeline.messages import ArticleEnvelope, FeedPollRequest, SourceItem, dump_envelopes
+from worker.queue.batches import BatchStore
 from worker.queue.names import (
     ENRICH_ARTICLES,
     FETCH_FULLTEXT,
@@ -26,8 +28,9 @@ from worker.queue.names import (
 class CeleryOutbox:
     """Implements the stages' ``Outbox`` with Celery messages."""
 
-    def __init__(self, app: Celery) -> None:
+    def __init__(self, app: Celery, batches: BatchStore) -> None:
         self.app = app
+        self.batches = batches
 
     def _send(self, task: str, queue: str, payload: Any, countdown: int = 0) -> None:
         self.app.send_task(task, args=(payload,), queue=queue, countdown=countdown or None)
@@ -45,11 +48,14 @@ class CeleryOutbox:
 
     def enrich(self, batch: list[ArticleEnvelope]) -> None:
         """A batch of articles for NLP."""
-        self._send(ENRICH_ARTICLES, NLP_QUEUE, dump_envelopes(batch))
+        self._send(ENRICH_ARTICLES, NLP_QUEUE, self._claim(batch))
 
     def index(self, batch: list[ArticleEnvelope], *, delay_s: int = 0) -> None:
         """A batch of enriched articles to write."""
-        self._send(INDEX_ARTICLES, INDEX_QUEUE, dump_envelopes(batch), delay_s)
+        self._send(INDEX_ARTICLES, INDEX_QUEUE, self._claim(batch), delay_s)
+
+    def _claim(self, batch: list[ArticleEnvelope]) -> dict[str, Any]:
+        return self.batches.claim(dump_envelopes(batch), [e.job_id for e in batch], len(batch))
 
     def fulltext(self, envelope: ArticleEnvelope) -> None:
         """A summary-only entry whose page is to be fetched."""

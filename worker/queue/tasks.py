@@ -10,6 +10,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+import structlog
 from celery.signals import celeryd_after_setup, worker_process_init
 
 from worker.enrich.annotate import Enricher
@@ -21,6 +22,7 @@ from worker.jobs.ledger import JobLedger
 from worker.metrics.celery_hooks import use_queue_depths
 from worker.pipeline.feed_stages import FeedStages
 from worker.pipeline.messages import (
+    ArticleEnvelope,
     FeedPollRequest,
     SourceItem,
     dump_envelopes,
@@ -31,11 +33,14 @@ from worker.pipeline.messages import (
 from worker.pipeline.stages import Stages
 from worker.queue import gc_tuning, names
 from worker.queue.app import app
+from worker.queue.batches import BatchStore
 from worker.queue.decorator import AnyTask, Body, OnGiveUp, TaskPolicy, pipeline_task
 from worker.queue.deliveries import DeliveryCounter
 from worker.queue.depth import queue_depths
 from worker.queue.outbox import CeleryOutbox
 from worker.settings import get_settings
+
+log = structlog.get_logger(__name__)
 
 use_queue_depths(queue_depths)  # the metrics endpoint's queue gauge asks the broker
 
@@ -46,8 +51,8 @@ def stages() -> Stages:
     settings = get_settings()
     store = ElasticStore(settings)
     store.ensure_indices()
-    return Stages(settings, store, JobLedger.from_url(settings.redis_url), CeleryOutbox(app),
-                  Enricher.from_settings(settings))
+    return Stages(settings, store, JobLedger.from_url(settings.redis_url),
+                  CeleryOutbox(app, _batches()), Enricher.from_settings(settings))
 
 
 @functools.cache
@@ -102,6 +107,22 @@ def _deliveries() -> DeliveryCounter:
     return DeliveryCounter(_ledger().r)  # the ledger's connection pool: one per process
 
 
+@functools.cache
+def _batches() -> BatchStore:
+    return BatchStore(_ledger().r)
+
+
+def _envelopes(message: Any) -> list[ArticleEnvelope]:
+    """The articles of a message: its stored batch (none left: it was finished just before
+    its ack was lost, a redelivery) or its inline payload."""
+    payload = _batches().payload(message)
+    if payload is None:
+        log.warning("batch already finished", batch=message.get("batch"),
+                    articles=message.get("articles"))
+        return []
+    return load_envelopes(payload)
+
+
 POLICY = TaskPolicy(
     backoff_cap_s=lambda: get_settings().retry_backoff_max_s,
     retry_after_cap_s=lambda: get_settings().retry_after_max_s,
@@ -109,11 +130,12 @@ POLICY = TaskPolicy(
     delivered=lambda key: _deliveries().delivered(key),
     finished=lambda key: _deliveries().finished(key),
     on_retry=_reset_adapters, on_waiting=_note_waiting, on_recovered=_note_recovered,
+    release=lambda message: _batches().release(message),
 )
 
 
-def _one_per_article(payload: str | list[dict[str, Any]]) -> list[Any]:
-    return [dump_envelopes([envelope]) for envelope in load_envelopes(payload)]
+def _one_per_article(message: Any) -> list[Any]:
+    return [dump_envelopes([envelope]) for envelope in _envelopes(message)]
 
 
 def _task(name: str, queue: str, on_give_up: OnGiveUp,
@@ -122,8 +144,10 @@ def _task(name: str, queue: str, on_give_up: OnGiveUp,
 
 
 def _give_up_articles(stage: str) -> OnGiveUp:
-    def give_up(payload: str | list[dict[str, Any]], exc: BaseException) -> None:
-        stages().quarantine.articles(load_envelopes(payload), exc, stage=stage)
+    def give_up(message: Any, exc: BaseException) -> None:
+        envelopes = _envelopes(message)
+        if envelopes:
+            stages().quarantine.articles(envelopes, exc, stage=stage)
 
     return give_up
 
@@ -157,15 +181,19 @@ def parse_source(payload: dict[str, Any] | list[dict[str, Any]]) -> None:
 
 
 @_task(names.ENRICH_ARTICLES, names.NLP_QUEUE, _give_up_articles("enrich"), _one_per_article)
-def enrich_articles(payload: str | list[dict[str, Any]]) -> None:
+def enrich_articles(message: Any) -> None:
     """Language and entities for a batch, then on to indexing."""
-    stages().handle_enrich(load_envelopes(payload))
+    envelopes = _envelopes(message)
+    if envelopes:
+        stages().handle_enrich(envelopes)
 
 
 @_task(names.INDEX_ARTICLES, names.INDEX_QUEUE, _give_up_articles("index"), _one_per_article)
-def index_articles(payload: str | list[dict[str, Any]]) -> None:
+def index_articles(message: Any) -> None:
     """Bulk-index a batch; items Elasticsearch asks us to retry go back on the queue."""
-    stages().index_and_requeue(load_envelopes(payload))
+    envelopes = _envelopes(message)
+    if envelopes:
+        stages().index_and_requeue(envelopes)
 
 
 @_task(names.POLL_FEED, names.FETCH_QUEUE, _give_up_poll)
