@@ -96,6 +96,12 @@ class Settings(BaseSettings):
     worker_max_memory_per_child_kib: int = Field(
         2 * 1024 * 1024, ge=1024, description="Recycle a worker process above this RSS (KiB)."
     )
+    worker_malloc_trim_threshold_kib: int = Field(
+        4096, ge=0, description="glibc returns a worker's free heap top above this to the "
+        "system (0 with the next: glibc's dynamic thresholds; see worker/queue/malloc_tuning.py).")
+    worker_malloc_mmap_threshold_kib: int = Field(
+        32768, ge=0, le=32768, description="Blocks at least this large are mmapped by glibc, "
+        "smaller ones come from the heap (fixed, not raised by each free).")
     worker_gc_threshold: int = Field(
         50_000, ge=0, description="Gen-0 garbage-collector threshold of worker processes, "
         "whose start-up objects are frozen out of collections (0: CPython's default, 700).")

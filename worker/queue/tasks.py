@@ -31,14 +31,14 @@ from worker.pipeline.messages import (
     payload_job_ids,
 )
 from worker.pipeline.stages import Stages
-from worker.queue import gc_tuning, names
+from worker.queue import gc_tuning, malloc_tuning, names
 from worker.queue.app import app
 from worker.queue.batches import BatchStore
 from worker.queue.decorator import AnyTask, Body, OnGiveUp, TaskPolicy, pipeline_task
 from worker.queue.deliveries import DeliveryCounter
 from worker.queue.depth import queue_depths
 from worker.queue.outbox import CeleryOutbox
-from worker.settings import get_settings
+from worker.settings import Settings, get_settings
 
 log = structlog.get_logger(__name__)
 
@@ -71,6 +71,7 @@ def _prepare_worker(sender: Any, instance: Any, **_: Any) -> None:
     """An NLP worker loads its models before the pool forks: children share them. Then
     everything loaded is frozen out of garbage collection (``worker.queue.gc_tuning``)."""
     settings = get_settings()
+    _tune_malloc(settings)
     if names.NLP_QUEUE in set(instance.app.amqp.queues.consume_from or ()):
         Enricher.from_settings(settings).preload()
     gc_tuning.tune(settings.worker_gc_threshold)
@@ -78,8 +79,16 @@ def _prepare_worker(sender: Any, instance: Any, **_: Any) -> None:
 
 @worker_process_init.connect
 def _tune_pool_process(**_: Any) -> None:
-    """A pool process tunes its own collector (what it inherited is frozen again)."""
-    gc_tuning.tune(get_settings().worker_gc_threshold)
+    """A pool process tunes its own collector (what it inherited is frozen again) and
+    allocator (a pool process may be started by a parent that never tuned its own)."""
+    settings = get_settings()
+    _tune_malloc(settings)
+    gc_tuning.tune(settings.worker_gc_threshold)
+
+
+def _tune_malloc(settings: Settings) -> None:
+    malloc_tuning.tune(settings.worker_malloc_trim_threshold_kib * 1024,
+                       settings.worker_malloc_mmap_threshold_kib * 1024)
 
 
 def _reset_adapters() -> None:
