@@ -97,7 +97,7 @@ class Settings(BaseSettings):
         2 * 1024 * 1024, ge=1024, description="Recycle a worker process above this RSS (KiB)."
     )
     worker_malloc_trim_threshold_kib: int = Field(
-        4096, ge=0, description="glibc returns a worker's free heap top above this to the "
+        16384, ge=0, description="glibc returns a worker's free heap top above this to the "
         "system (0 with the next: glibc's dynamic thresholds; see worker/queue/malloc_tuning.py).")
     worker_malloc_mmap_threshold_kib: int = Field(
         32768, ge=0, le=32768, description="Blocks at least this large are mmapped by glibc, "

@@ -7,8 +7,8 @@ first batches they all come from the heap, and the heap's top held whatever the 
 left: the NLP child's RSS swung by 25 MiB from one batch to the next (547, 573, 549, 573 MiB
 over 2,048 articles), which is most of what the 1,000 → 10,000-article RSS figure measured.
 A fixed mmap threshold of 32 MiB keeps those arrays on the heap (fast; 128 KiB made NLP 25 %
-slower) and a fixed 4 MiB trim threshold returns the heap's free top to the system: the same
-run stayed at 548-551 MiB.
+slower) and a fixed 16 MiB trim threshold returns the heap's free top to the system: the same
+run stayed at 552-554 MiB (548-553 with 4 MiB, which trims and faults pages in more often).
 """
 
 from __future__ import annotations
