@@ -16,7 +16,7 @@ from worker.jobs.ledger import JobLedger
 from worker.pipeline.messages import ArticleEnvelope, dump_envelopes
 from worker.queue.batches import BatchStore, batch_key_pattern
 from worker.queue.celery_config import make_app
-from worker.queue.names import INDEX_ARTICLES, INDEX_QUEUE
+from worker.queue.names import ENRICH_ARTICLES, NLP_QUEUE
 from worker.record import Article, Origin, article_id
 from worker.settings import Settings
 
@@ -72,14 +72,14 @@ def test_a_claim_delivered_again_after_its_batch_finished_changes_nothing(
     for k in range(3):
         title, body = f"Ferry fire {job} {k}", f"A ferry caught fire off Porto, report {k}."
         article = Article(id=article_id(url=None, title=title, body=body), title=title,
-                          body=body, language="en",
+                          body=body,
                           origin=Origin(kind="seed", location=f"{job}/{k}", job_id=job))
         envelopes.append(ArticleEnvelope(job_id=job, ledger_key=f"{job}#{k}", article=article))
     book.register_articles(job, "src", [e.ledger_key for e in envelopes])
     claim = batches.claim(dump_envelopes(envelopes), [job], len(envelopes))
     app = make_app(Settings(_env_file=None, redis_url=redis_url))
     try:
-        app.send_task(INDEX_ARTICLES, args=(claim,), queue=INDEX_QUEUE)
+        app.send_task(ENRICH_ARTICLES, args=(claim,), queue=NLP_QUEUE)
         deadline = time.monotonic() + 60
         while book.outcome_count(job) < 3 and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -87,8 +87,8 @@ def test_a_claim_delivered_again_after_its_batch_finished_changes_nothing(
         assert first["indexed"] == 3, first
         assert _held(r, job) == []
         # The ack was lost after the batch was finished: Redis hands the claim out again.
-        app.send_task(INDEX_ARTICLES, args=(claim,), queue=INDEX_QUEUE)
-        log = Path(stack.env["NEWSWORKER_STATE_DIR"]) / "logs" / "worker-index.log"
+        app.send_task(ENRICH_ARTICLES, args=(claim,), queue=NLP_QUEUE)
+        log = Path(stack.env["NEWSWORKER_STATE_DIR"]) / "logs" / "worker-nlp.log"
         deadline = time.monotonic() + 30
         said = f"event='batch already finished' batch='{claim['batch']}'"
         while said not in log.read_text(errors="replace"):
